@@ -1,0 +1,113 @@
+# dirtybench: one Makefile for the host harness, the freestanding guest, the
+# Linux build of the workloads, the tests and the report.
+#
+#   make            host binary build/bin/run-bench (with the guest image inside)
+#   make test       unit and end-to-end tests, also under ASan/UBSan
+#   make report     the full matrix, figures and REPORT.md tables
+#   make clean
+
+BUILD   ?= build
+CC      ?= cc
+WARN    := -Wall -Wextra -Werror
+CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP
+LDLIBS_HOST := -ljansson -lm -pthread
+SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Guest: freestanding x86-64, ring 3, linked at DB_IMAGE_GPA.
+CFLAGS_GUEST := -std=gnu11 -O2 $(WARN) -ffreestanding -fno-builtin -nostdlib \
+	-fno-pic -fno-pie -mno-red-zone -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-mcmodel=small -march=x86-64 -fno-tree-loop-distribute-patterns -DDB_GUEST -MMD -MP
+
+FONT_PSF ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
+
+BENCH_SRC    := $(filter-out bench/main.c,$(wildcard bench/*.c))
+STRATEGY_SRC := $(wildcard strategies/*.c)
+WORKLOAD_SRC := $(wildcard workloads/*.c)
+GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S)
+LINUXRT_SRC  := $(filter-out workloads/linux/main.c,$(wildcard workloads/linux/*.c))
+TEST_SRC     := $(wildcard tests/test_*.c)
+TEST_LIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+
+FONT_H := $(BUILD)/gen/font8x16.h
+
+host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(WORKLOAD_SRC) $(LINUXRT_SRC)) \
+	$(1)/bench/guest_image.o
+HOST_OBJS := $(call host_objs,$(BUILD)/host)
+ASAN_OBJS := $(call host_objs,$(BUILD)/asan)
+GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(GUEST_SRC) $(WORKLOAD_SRC))
+
+TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+ASAN_TESTS := $(patsubst tests/%.c,$(BUILD)/asan-tests/%,$(TEST_SRC))
+
+.PHONY: all test unit-test e2e-test clean report linux-workloads
+all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
+
+# --- generated font -------------------------------------------------------
+$(BUILD)/bin/psf2c: scripts/psf2c.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $< -lz
+
+$(FONT_H): $(BUILD)/bin/psf2c $(FONT_PSF)
+	@mkdir -p $(@D)
+	$(BUILD)/bin/psf2c $(FONT_PSF) > $@.tmp && mv $@.tmp $@
+
+# --- guest ----------------------------------------------------------------
+$(BUILD)/guest/%.c.o: %.c $(FONT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_GUEST) -I$(BUILD)/gen -c -o $@ $<
+
+$(BUILD)/guest/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_GUEST) -c -o $@ $<
+
+$(BUILD)/guest/guest.elf: $(GUEST_OBJS) workloads/guest/guest.ld
+	$(CC) $(CFLAGS_GUEST) -static -Wl,-T,workloads/guest/guest.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		-o $@ $(GUEST_OBJS) -lgcc
+
+# --- host -----------------------------------------------------------------
+$(BUILD)/host/%.o: %.c $(FONT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -c -o $@ $<
+
+$(BUILD)/asan/%.o: %.c $(FONT_H)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -c -o $@ $<
+
+# The guest image is linked into the host binary, so run-bench is one file.
+$(BUILD)/host/bench/guest_image.o $(BUILD)/asan/bench/guest_image.o: bench/guest_image.S $(BUILD)/guest/guest.elf
+	@mkdir -p $(@D)
+	$(CC) -c -DGUEST_ELF='"$(BUILD)/guest/guest.elf"' -o $@ $<
+
+$(BUILD)/bin/run-bench: $(HOST_OBJS) $(BUILD)/host/bench/main.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST)
+
+$(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/bench/main.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
+
+# --- the workloads as an ordinary Linux program ----------------------------
+$(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LINUXRT_SRC) $(wildcard workloads/linux/main.c))
+	@mkdir -p $(@D)
+	$(if $(wildcard workloads/linux/main.c),$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST),@echo "(no Linux workload program yet)" && touch $@)
+linux-workloads: $(BUILD)/bin/db-workload
+
+# --- tests ----------------------------------------------------------------
+$(BUILD)/tests/%: tests/%.c $(HOST_OBJS) $(patsubst %.c,$(BUILD)/host/%.o,$(TEST_LIB_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -o $@ $^ $(LDLIBS_HOST) -lcmocka
+
+$(BUILD)/asan-tests/%: tests/%.c $(ASAN_OBJS) $(patsubst %.c,$(BUILD)/asan/%.o,$(TEST_LIB_SRC))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $^ $(LDLIBS_HOST) -lcmocka
+
+test: all $(TESTS) $(ASAN_TESTS)
+	@scripts/run-tests $(BUILD)
+
+report: all
+	scripts/report
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,66 @@
+/*
+ * A back end runs the guest and gives strategies what they need from the
+ * hypervisor: a host view of VRAM, guest memory for page-table walks, and the
+ * hypervisor's dirty tracking. KVM (bench/kvm_*.c) is the default; Xen joins
+ * behind the same table. Strategies never call a back end's hooks directly.
+ */
+#ifndef DIRTYBENCH_BACKEND_H
+#define DIRTYBENCH_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fbgeom.h"
+#include "../workloads/protocol.h"
+
+/* What a strategy asks of the back end; the back end says what it offers. */
+enum backend_feature {
+	BACKEND_DIRTY_LOG        = 1u << 0, /* get-and-reprotect dirty log of VRAM */
+	BACKEND_DIRTY_LOG_MANUAL = 1u << 1, /* get, then clear/reprotect separately */
+	BACKEND_DIRTY_RING       = 1u << 2, /* per-vCPU ring of dirtied GFNs */
+	BACKEND_GUEST_PAGETABLES = 1u << 3, /* host access to guest page tables */
+	BACKEND_VRAM_INVALIDATE  = 1u << 4, /* drop hypervisor mappings of VRAM */
+	BACKEND_PV_PAGE          = 1u << 5, /* page shared with the guest */
+};
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	unsigned features;
+	int (*dirty_log_start)(struct backend *be, bool manual);
+	int (*dirty_log_stop)(struct backend *be);
+	/* Fill pages (one bit per VRAM page). Non-manual: also re-protects. */
+	int (*dirty_log_fetch)(struct backend *be, uint64_t *pages);
+	/* Manual mode: re-protect exactly the pages given. */
+	int (*dirty_log_clear)(struct backend *be, const uint64_t *pages);
+	/* Pointer to guest physical memory [gpa, gpa + len), or NULL. */
+	void *(*guest_ptr)(struct backend *be, uint64_t gpa, size_t len);
+	int (*vram_invalidate)(struct backend *be);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	struct fb_geometry geo;
+	uint8_t *vram;                  /* host view of the framebuffer */
+	struct db_control *control;     /* shared control page */
+	uint64_t vram_gpa;
+	size_t vram_slot_pages;         /* dirty logs cover the whole slot (>= geo.pages) */
+	uint64_t guest_cr3;             /* page-table root registered at READY */
+	char error[256];                /* why the last hook failed */
+};
+
+static inline bool backend_has(const struct backend *be, unsigned features)
+{
+	return (be->ops->features & features) == features;
+}
+
+int backend_dirty_log_start(struct backend *be, bool manual);
+int backend_dirty_log_stop(struct backend *be);
+int backend_dirty_log_fetch(struct backend *be, uint64_t *pages);
+int backend_dirty_log_clear(struct backend *be, const uint64_t *pages);
+void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
+int backend_vram_invalidate(struct backend *be);
+
+#endif

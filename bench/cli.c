@@ -1,0 +1,194 @@
+/* run-bench's options: parsed strictly, every bad value is one clear line. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+"usage: run-bench [options] STRATEGY WORKLOAD\n"
+"       run-bench --list | --help\n"
+"\n"
+"Boot the dirtybench micro-VM on /dev/kvm, run WORKLOAD inside the guest, find\n"
+"the framebuffer's changes with STRATEGY at a fixed rate, check every round\n"
+"against the workload's exact damage, and write one JSON result.\n"
+"STRATEGY or WORKLOAD may be 'all' to run a matrix.\n"
+"\n"
+"  --duration S      measured seconds (default 5)\n"
+"  --warmup S        seconds run before measuring (default 1)\n"
+"  --rate HZ         scan rounds per second (default 60)\n"
+"  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
+"  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
+"  --seed N          workload seed (default 1)\n"
+"  --wopt K=V[,K=V]  workload options (see --list)\n"
+"  --ring-size BYTES dirty ring size per vCPU for dirty-ring strategies (default 65536)\n"
+"  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
+"  --json -          same as --out -\n"
+"  --results-dir D   where default result files go (default $DIRTYBENCH_RESULTS_DIR or results)\n"
+"  --allow-misses    record missed updates instead of failing the run\n"
+"  --quiet           no summary on stderr\n"
+"  --list            strategies and workloads, one line each\n"
+"  --help            this text\n"
+"\n"
+"Exit status: 0 ok, 1 the run failed (guest crash, missed update), 2 bad input\n"
+"or a host that cannot run it (no /dev/kvm).\n";
+
+void cli_usage(FILE *to)
+{
+	fputs(usage_text, to);
+}
+
+static int bad(char *err, size_t len, const char *fmt, const char *arg)
+{
+	snprintf(err, len, fmt, arg);
+	return EXIT_BAD_INPUT;
+}
+
+static int parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= min && v <= max))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_u64(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '-' || !*s)
+		return -1;
+	v = strtoull(s, &end, 0);
+	if (*end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
+{
+	unsigned long a, b;
+	char *end;
+
+	a = strtoul(s, &end, 10);
+	if (end == s || (*end != 'x' && *end != 'X'))
+		return -1;
+	s = end + 1;
+	b = strtoul(s, &end, 10);
+	if (end == s || *end || a > 65535 || b > 65535)
+		return -1;
+	*w = (uint32_t)a;
+	*h = (uint32_t)b;
+	return 0;
+}
+
+enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
+       OPT_RING, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+
+static const struct option long_options[] = {
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "warmup", required_argument, NULL, OPT_WARMUP },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "res", required_argument, NULL, OPT_RES },
+	{ "tile", required_argument, NULL, OPT_TILE },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "wopt", required_argument, NULL, OPT_WOPT },
+	{ "ring-size", required_argument, NULL, OPT_RING },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "json", required_argument, NULL, OPT_JSON },
+	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
+	{ "allow-misses", no_argument, NULL, OPT_ALLOW_MISSES },
+	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "list", no_argument, NULL, OPT_LIST },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void defaults(struct run_options *o, int argc, char **argv)
+{
+	const char *dir = getenv("DIRTYBENCH_RESULTS_DIR");
+
+	memset(o, 0, sizeof(*o));
+	o->duration_s = 5;
+	o->warmup_s = 1;
+	o->rate_hz = 60;
+	o->width = 1920;
+	o->height = 1080;
+	o->seed = 1;
+	o->dirty_ring_bytes = 65536;
+	o->results_dir = dir && *dir ? dir : "results";
+	o->argc = argc;
+	o->argv = argv;
+}
+
+static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_t len)
+{
+	struct run_options *o = &cli->run;
+	unsigned long long u;
+
+	switch (opt) {
+	case OPT_DURATION:
+		return parse_double(arg, 0.05, 3600, &o->duration_s) ?
+		       bad(err, len, "--duration %s: want seconds in 0.05..3600", arg) : 0;
+	case OPT_WARMUP:
+		return parse_double(arg, 0, 600, &o->warmup_s) ?
+		       bad(err, len, "--warmup %s: want seconds in 0..600", arg) : 0;
+	case OPT_RATE:
+		return parse_double(arg, 1, 2000, &o->rate_hz) ?
+		       bad(err, len, "--rate %s: want a scan rate in 1..2000 Hz", arg) : 0;
+	case OPT_RES:
+		return parse_dims(arg, &o->width, &o->height) ?
+		       bad(err, len, "--res %s: want WIDTHxHEIGHT", arg) : 0;
+	case OPT_TILE:
+		return parse_dims(arg, &o->tile_w, &o->tile_h) || !o->tile_w || !o->tile_h ?
+		       bad(err, len, "--tile %s: want WIDTHxHEIGHT in pixels, both above 0", arg) : 0;
+	case OPT_SEED:
+		return parse_u64(arg, ~0ull, &u) ? bad(err, len, "--seed %s: want an unsigned integer", arg) :
+		       (o->seed = u, 0);
+	case OPT_RING:
+		return parse_u64(arg, 1u << 20, &u) || u < 4096 || (u & (u - 1)) ?
+		       bad(err, len, "--ring-size %s: want a power of two from 4096 to 1048576", arg) :
+		       (o->dirty_ring_bytes = (uint32_t)u, 0);
+	case OPT_WOPT: o->workload_options = arg; return 0;
+	case OPT_OUT: o->out = arg; return 0;
+	case OPT_JSON:
+		return strcmp(arg, "-") ? bad(err, len, "--json %s: only '-' (stdout) is meaningful", arg) :
+		       (o->out = "-", 0);
+	case OPT_RESULTS_DIR: o->results_dir = arg; return 0;
+	case OPT_ALLOW_MISSES: o->allow_misses = true; return 0;
+	case OPT_QUIET: o->quiet = true; return 0;
+	case OPT_LIST: cli->action = CLI_LIST; return 0;
+	case OPT_HELP: cli->action = CLI_HELP; return 0;
+	default:
+		return bad(err, len, "%s", "unknown option (see --help)");
+	}
+}
+
+int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
+{
+	int opt, status;
+
+	defaults(&cli->run, argc, argv);
+	cli->action = CLI_RUN;
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (opt == '?')
+			return bad(err, errlen, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+		status = parse_one(cli, opt, optarg, err, errlen);
+		if (status)
+			return status;
+	}
+	if (cli->action != CLI_RUN)
+		return 0;
+	if (argc - optind != 2)
+		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
+	cli->run.strategy = argv[optind];
+	cli->run.workload = argv[optind + 1];
+	return 0;
+}

@@ -1,0 +1,158 @@
+/* run-bench: list, run one configuration, or run a matrix of them. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "result.h"
+#include "run.h"
+#include "strategy.h"
+#include "../workloads/workload.h"
+
+static void list_all(void)
+{
+	printf("strategies:\n");
+	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+		printf("  %-16s %s\n", (*s)->name, (*s)->description);
+	printf("workloads (options: --wopt name=value,...):\n");
+	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+		printf("  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
+		       (*w)->default_fps_milli / 1000.0);
+		for (const struct workload_option *o = (*w)->options; o->name; o++)
+			printf("  %-16s   %s=%lld (%lld..%lld) %s\n", "", o->name, (long long)o->value,
+			       (long long)o->min, (long long)o->max, o->help);
+	}
+}
+
+static double num(const json_t *root, const char *path)
+{
+	const json_t *v = root;
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *key = strtok_r(buf, ".", &save); key && v; key = strtok_r(NULL, ".", &save))
+		v = json_object_get(v, key);
+	return v && json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static void print_summary(const json_t *r, const char *path)
+{
+	fprintf(stderr,
+		"%s on %s: %.0f rounds, scan p50 %.1f us p99 %.1f us, %.1f tiles/round of %.0f, "
+		"precision %.3f\n"
+		"  guest %.1f fps (asked %.1f), latency p50 %.2f ms p99 %.2f ms, %.0f frames checked, "
+		"%.0f missed\n  result: %s\n",
+		json_string_value(json_object_get(json_object_get(r, "run"), "strategy")),
+		json_string_value(json_object_get(json_object_get(r, "run"), "workload")),
+		num(r, "scan.rounds"), num(r, "scan.time_us.p50"), num(r, "scan.time_us.p99"),
+		num(r, "dirty.reported_tiles_per_round"), num(r, "dirty.tiles_total"),
+		num(r, "dirty.precision"), num(r, "guest.fps_achieved"), num(r, "guest.fps_asked"),
+		num(r, "latency_us.p50") / 1e3, num(r, "latency_us.p99") / 1e3,
+		num(r, "dirty.frames_checked"), num(r, "dirty.frames_missed"), path);
+}
+
+static int run_and_write(struct run_options *opt)
+{
+	char err[2048], path[4096];
+	json_t *result;
+	int status = run_once(opt, &result, err, sizeof(err));
+
+	if (status) {
+		fprintf(stderr, "run-bench: %s %s: %s\n", opt->strategy, opt->workload, err);
+		return status;
+	}
+	if (opt->out)
+		snprintf(path, sizeof(path), "%s", opt->out);
+	else
+		result_default_path(path, sizeof(path), opt->results_dir, opt->strategy, opt->workload,
+				    opt->width, opt->height);
+	if (result_write(result, path, err, sizeof(err))) {
+		fprintf(stderr, "run-bench: %s\n", err);
+		json_decref(result);
+		return EXIT_RUN_FAILED;
+	}
+	if (!opt->quiet)
+		print_summary(result, path);
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static size_t count_names(const char *want, bool strategies)
+{
+	size_t n = 0;
+
+	if (strcmp(want, "all"))
+		return 1;
+	if (strategies)
+		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+			n++;
+	else
+		for (const struct workload_ops *const *w = workload_registry; *w; w++)
+			n++;
+	return n;
+}
+
+static const char *name_at(const char *want, bool strategies, size_t i)
+{
+	if (strcmp(want, "all"))
+		return want;
+	return strategies ? strategy_registry[i]->name : workload_registry[i]->name;
+}
+
+/* Every combination, with progress on a terminal; the first failure does not
+ * stop the others, but the exit status reports it. */
+static int run_matrix(struct run_options *base)
+{
+	size_t ns = count_names(base->strategy, true), nw = count_names(base->workload, false);
+	size_t total = ns * nw, done = 0, failed = 0;
+	time_t t0 = time(NULL);
+	int worst = EXIT_OK;
+
+	if (base->out && strcmp(base->out, "-")) {
+		fprintf(stderr, "run-bench: --out names one file; a matrix writes under --results-dir\n");
+		return EXIT_BAD_INPUT;
+	}
+	for (size_t s = 0; s < ns; s++)
+		for (size_t w = 0; w < nw; w++) {
+			struct run_options opt = *base;
+			int status;
+
+			opt.strategy = name_at(base->strategy, true, s);
+			opt.workload = name_at(base->workload, false, w);
+			if (isatty(STDERR_FILENO) || !base->quiet)
+				fprintf(stderr, "[%zu/%zu] %s %s (%zu left, %lds elapsed)\n", done + 1, total,
+					opt.strategy, opt.workload, total - done - 1, (long)(time(NULL) - t0));
+			status = run_and_write(&opt);
+			if (status > worst)
+				worst = status;
+			failed += status != EXIT_OK;
+			done++;
+		}
+	fprintf(stderr, "matrix: %zu runs, %zu failed, %lds\n", total, failed, (long)(time(NULL) - t0));
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	char err[512];
+	int status = cli_parse(&cli, argc, argv, err, sizeof(err));
+
+	if (status) {
+		fprintf(stderr, "run-bench: %s\n", err);
+		return status;
+	}
+	if (cli.action == CLI_HELP) {
+		cli_usage(stdout);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_LIST) {
+		list_all();
+		return EXIT_OK;
+	}
+	if (!strcmp(cli.run.strategy, "all") || !strcmp(cli.run.workload, "all"))
+		return run_matrix(&cli.run);
+	return run_and_write(&cli.run);
+}

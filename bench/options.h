@@ -1,0 +1,34 @@
+/* Everything that defines one run; filled by the CLI (bench/cli.c). */
+#ifndef DIRTYBENCH_OPTIONS_H
+#define DIRTYBENCH_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct run_options {
+	const char *strategy;
+	const char *workload;
+	const char *workload_options;   /* "k=v,k=v" for the workload */
+	double duration_s;
+	double warmup_s;
+	double rate_hz;
+	uint32_t width, height;
+	uint32_t tile_w, tile_h;        /* 0: the seed's 64x128 strips */
+	uint64_t seed;
+	uint32_t dirty_ring_bytes;
+	const char *out;                /* file, "-" for stdout, NULL: under results_dir */
+	const char *results_dir;
+	bool quiet;
+	bool allow_misses;
+	int argc;
+	char **argv;
+};
+
+/* Exit statuses of the whole program. */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUN_FAILED = 1,    /* guest crash, missed update, hypervisor error */
+	EXIT_BAD_INPUT = 2,     /* bad option, unknown name, host lacks /dev/kvm */
+};
+
+#endif

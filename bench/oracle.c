@@ -1,0 +1,236 @@
+/* The oracle's bookkeeping: frame records in, misses, latency and area out. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitmap.h"
+#include "oracle.h"
+
+int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,
+		const struct db_rect *rect_ring, int64_t tsc_offset, uint64_t tsc_khz)
+{
+	size_t words = BITMAP_WORDS(geo->ntiles);
+
+	memset(o, 0, sizeof(*o));
+	o->geo = geo;
+	o->control = control;
+	o->rect_ring = rect_ring;
+	o->tsc_offset = tsc_offset;
+	o->tsc_khz = tsc_khz;
+	hist_init(&o->stats.latency_ns);
+	hist_init(&o->stats.tiles_per_round);
+	hist_init(&o->stats.draw_ns);
+	o->covered = calloc(words, sizeof(uint64_t));
+	o->pixels = calloc(BITMAP_WORDS((size_t)geo->width * geo->height), sizeof(uint64_t));
+	if (!o->covered || !o->pixels)
+		return -1;
+	for (unsigned i = 0; i < ORACLE_HISTORY; i++)
+		if (!(o->rounds[i].tiles = calloc(words, sizeof(uint64_t))))
+			return -1;
+	for (unsigned i = 0; i < ORACLE_PENDING; i++)
+		if (!(o->pending[i].tiles = calloc(words, sizeof(uint64_t))))
+			return -1;
+	return 0;
+}
+
+void oracle_fini(struct oracle *o)
+{
+	for (unsigned i = 0; i < ORACLE_HISTORY; i++)
+		free(o->rounds[i].tiles);
+	for (unsigned i = 0; i < ORACLE_PENDING; i++)
+		free(o->pending[i].tiles);
+	free(o->covered);
+	free(o->pixels);
+	memset(o, 0, sizeof(*o));
+}
+
+void oracle_measure(struct oracle *o, bool on)
+{
+	o->measuring = on;
+}
+
+unsigned oracle_pending(const struct oracle *o)
+{
+	return o->npending;
+}
+
+static double cycles_to_ns(const struct oracle *o, uint64_t cycles)
+{
+	return (double)cycles * 1e6 / (double)o->tsc_khz;
+}
+
+static int rect_tiles(struct oracle *o, const struct db_rect *r, uint64_t *tiles)
+{
+	const struct fb_geometry *g = o->geo;
+
+	if (!r->w || !r->h || (uint32_t)r->x + r->w > g->width || (uint32_t)r->y + r->h > g->height) {
+		snprintf(o->error, sizeof(o->error), "guest declared damage %ux%u+%u+%u outside the %ux%u screen",
+			 r->w, r->h, r->x, r->y, g->width, g->height);
+		return -1;
+	}
+	uint32_t c0 = r->x / g->tile_w, c1 = (r->x + r->w - 1u) / g->tile_w;
+
+	for (uint32_t row = r->y / g->tile_h; row <= (r->y + r->h - 1u) / g->tile_h; row++)
+		bitmap_set_range(tiles, (size_t)row * g->cols + c0, c1 - c0 + 1);
+	return 0;
+}
+
+/* Copy newly published frame records out of the guest's ring. */
+static int read_frames(struct oracle *o)
+{
+	struct db_control *c = o->control;
+	uint64_t head = __atomic_load_n(&c->frames_published, __ATOMIC_ACQUIRE);
+
+	for (uint64_t seq = c->frames_consumed; seq < head; seq++) {
+		const struct db_frame *f = &c->frames[seq % DB_FRAME_RING_LEN];
+		struct oracle_frame *p;
+
+		if (o->npending == ORACLE_PENDING) {
+			snprintf(o->error, sizeof(o->error), "more than %u frames committed between two rounds",
+				 ORACLE_PENDING);
+			return -1;
+		}
+		p = &o->pending[(o->pending_head + o->npending++) % ORACLE_PENDING];
+		*p = (struct oracle_frame){ .seq = f->seq, .tiles = p->tiles,
+			.start = f->tsc_start - (uint64_t)o->tsc_offset,
+			.commit = f->tsc_commit - (uint64_t)o->tsc_offset,
+			.draw_cycles = f->draw_cycles, .rect_first = f->rect_first,
+			.rect_count = f->rect_count, .dropped_before = f->dropped_before };
+		bitmap_zero(p->tiles, o->geo->ntiles);
+		for (uint32_t i = 0; i < p->rect_count; i++)
+			if (rect_tiles(o, &o->rect_ring[(p->rect_first + i) % DB_RECT_RING_LEN], p->tiles))
+				return -1;
+		c->frames_consumed = seq + 1;
+	}
+	return 0;
+}
+
+static const struct oracle_round *round_at(const struct oracle *o, uint64_t n)
+{
+	return &o->rounds[n % ORACLE_HISTORY];
+}
+
+static void record_miss(struct oracle *o, const struct oracle_frame *f)
+{
+	size_t missing = bitmap_count_missing(f->tiles, o->covered, o->geo->ntiles);
+
+	o->stats.frames_missed++;
+	o->stats.tiles_missed += missing;
+	if (o->first_miss[0])
+		return;
+	for (size_t t = 0; t < o->geo->ntiles; t++)
+		if (bitmap_test(f->tiles, t) && !bitmap_test(o->covered, t)) {
+			snprintf(o->first_miss, sizeof(o->first_miss),
+				 "frame %" PRIu64 ": %zu tile(s) changed but never reported, first at tile (%zu,%zu)",
+				 f->seq, missing, t % o->geo->cols, t / o->geo->cols);
+			return;
+		}
+}
+
+/* Check frame f against rounds first..last; record latency or a miss. */
+static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
+{
+	bitmap_zero(o->covered, o->geo->ntiles);
+	o->stats.frames_checked++;
+	for (uint64_t n = first; n <= last; n++) {
+		const struct oracle_round *r = round_at(o, n);
+
+		bitmap_or(o->covered, r->tiles, o->geo->ntiles);
+		if (bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
+			if (o->measuring)
+				hist_add(&o->stats.latency_ns,
+					 r->end > f->commit ? (uint64_t)cycles_to_ns(o, r->end - f->commit) : 0);
+			return;
+		}
+	}
+	record_miss(o, f);
+}
+
+static void account_frame(struct oracle *o, const struct oracle_frame *f)
+{
+	if (!o->measuring)
+		return;
+	o->stats.frames_measured++;
+	o->stats.draw_cycles += f->draw_cycles;
+	o->stats.dropped += f->dropped_before;
+	o->stats.damage_tiles += bitmap_weight(f->tiles, o->geo->ntiles);
+	hist_add(&o->stats.draw_ns, (uint64_t)cycles_to_ns(o, f->draw_cycles));
+	for (uint32_t i = 0; i < f->rect_count; i++) {
+		const struct db_rect *r = &o->rect_ring[(f->rect_first + i) % DB_RECT_RING_LEN];
+
+		for (uint32_t y = r->y; y < (uint32_t)r->y + r->h; y++)
+			bitmap_set_range(o->pixels, (size_t)y * o->geo->width + r->x, r->w);
+	}
+}
+
+/* The rounds that could have seen frame f's writes, or -1 if older than the history. */
+static int frame_window(const struct oracle *o, const struct oracle_frame *f,
+			uint64_t *first, uint64_t *last)
+{
+	uint64_t latest = o->nrounds - 1;
+	uint64_t oldest = o->nrounds > ORACLE_HISTORY ? o->nrounds - ORACLE_HISTORY : 0;
+
+	*first = oldest;
+	while (*first < latest && round_at(o, *first)->end < f->start)
+		(*first)++;
+	if (*first == oldest && oldest > 0)
+		return -1;
+	*last = *first;
+	while (*last < latest && round_at(o, *last)->start <= f->commit)
+		(*last)++;
+	return 0;
+}
+
+/* Frames due: committed before the latest round began. */
+static int retire_due_frames(struct oracle *o)
+{
+	const struct oracle_round *latest = round_at(o, o->nrounds - 1);
+	size_t npix = (size_t)o->geo->width * o->geo->height;
+	bool any = false;
+
+	while (o->npending) {
+		const struct oracle_frame *f = &o->pending[o->pending_head];
+		uint64_t first, last;
+
+		if (f->commit >= latest->start)
+			break;
+		if (frame_window(o, f, &first, &last)) {
+			snprintf(o->error, sizeof(o->error), "frame %" PRIu64 " is older than the oracle's history", f->seq);
+			return -1;
+		}
+		if (!any && o->measuring)
+			bitmap_zero(o->pixels, npix);
+		any = true;
+		check_frame(o, f, first, last);
+		account_frame(o, f);
+		o->control->rects_consumed = f->rect_first + f->rect_count;
+		o->pending_head = (o->pending_head + 1) % ORACLE_PENDING;
+		o->npending--;
+	}
+	if (any && o->measuring)
+		o->stats.changed_bytes += bitmap_weight(o->pixels, npix) * FB_BYTES_PER_PIXEL;
+	return 0;
+}
+
+int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t *tiles)
+{
+	struct oracle_round *r = &o->rounds[o->nrounds % ORACLE_HISTORY];
+	size_t reported = bitmap_weight(tiles, o->geo->ntiles);
+
+	r->start = start;
+	r->end = end;
+	memcpy(r->tiles, tiles, BITMAP_WORDS(o->geo->ntiles) * sizeof(uint64_t));
+	o->nrounds++;
+	o->stats.rounds++;
+	if (o->measuring) {
+		o->stats.reported_tiles += reported;
+		hist_add(&o->stats.tiles_per_round, reported);
+		for (size_t t = 0; t < o->geo->ntiles; t++)
+			if (bitmap_test(tiles, t))
+				o->stats.reported_bytes += fb_tile_bytes(o->geo, t);
+	}
+	if (read_frames(o))
+		return -1;
+	return retire_due_frames(o);
+}

@@ -1,0 +1,85 @@
+/*
+ * The oracle: the suite knows exactly what the guest changed (each frame's
+ * damage rectangles), so every round's dirty set is checked against it.
+ *
+ * A frame F drawn between host times s_F and c_F (start, commit) must have
+ * all its tiles reported by the rounds that could have seen its writes: from
+ * the first round whose scan ended after s_F up to and including R_F, the
+ * first round whose scan began after c_F. A tile missing from that union is a
+ * miss. F's update latency is the end of the round that completed the union,
+ * minus c_F (0 if the union was complete before the commit).
+ */
+#ifndef DIRTYBENCH_ORACLE_H
+#define DIRTYBENCH_ORACLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fbgeom.h"
+#include "histogram.h"
+#include "../workloads/protocol.h"
+
+#define ORACLE_HISTORY 256
+#define ORACLE_PENDING 512
+
+struct oracle_frame {
+	uint64_t seq;
+	uint64_t start, commit;         /* host TSC */
+	uint64_t draw_cycles;
+	uint64_t rect_first;
+	uint32_t rect_count;
+	uint32_t dropped_before;
+	uint64_t *tiles;
+};
+
+struct oracle_round {
+	uint64_t start, end;            /* host TSC of the scan */
+	uint64_t *tiles;
+};
+
+struct oracle_stats {
+	uint64_t frames_checked;
+	uint64_t frames_missed;         /* frames with at least one missed tile */
+	uint64_t tiles_missed;
+	uint64_t rounds;
+	uint64_t changed_bytes;         /* union of damage, measured rounds */
+	uint64_t reported_bytes;        /* reported tiles' bytes, measured rounds */
+	uint64_t reported_tiles;
+	uint64_t damage_tiles;          /* tiles touched by damage, measured frames */
+	uint64_t frames_measured;
+	uint64_t draw_cycles;           /* guest cycles drawing, measured frames */
+	uint64_t dropped;               /* deadlines the guest skipped, measured frames */
+	struct hist latency_ns;         /* commit to report, measured frames */
+	struct hist tiles_per_round;    /* measured rounds */
+	struct hist draw_ns;            /* guest drawing time per frame */
+};
+
+struct oracle {
+	const struct fb_geometry *geo;
+	struct db_control *control;
+	const struct db_rect *rect_ring;
+	int64_t tsc_offset;             /* guest TSC - host TSC */
+	uint64_t tsc_khz;
+	struct oracle_round rounds[ORACLE_HISTORY];
+	uint64_t nrounds;
+	struct oracle_frame pending[ORACLE_PENDING];   /* a ring, oldest at pending_head */
+	unsigned pending_head, npending;
+	uint64_t *covered, *pixels;
+	bool measuring;
+	struct oracle_stats stats;
+	char first_miss[256];
+	char error[256];
+};
+
+int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,
+		const struct db_rect *rect_ring, int64_t tsc_offset, uint64_t tsc_khz);
+void oracle_fini(struct oracle *o);
+/* Start counting latency and area (after warm-up). */
+void oracle_measure(struct oracle *o, bool on);
+/* One scan round finished: check every frame that became due.
+ * Returns 0, or -1 when the oracle itself cannot go on (o->error). */
+int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t *tiles);
+/* Frames read but not yet due (the guest committed them after the last round). */
+unsigned oracle_pending(const struct oracle *o);
+
+#endif

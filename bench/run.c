@@ -1,0 +1,257 @@
+/* One run from boot to summary; see run.h. */
+#define DIRTYBENCH_RUN_STATE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "result.h"
+#include "run.h"
+
+#define READY_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 5000
+#define WATCHDOG_S 5.0
+#define SCAN_CPU 0
+#define VCPU_CPU 1
+
+static int run_error(char *err, size_t len, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void fill_control(struct run_state *rs)
+{
+	struct db_control *c = rs->vm.be.control;
+	const struct run_options *opt = rs->opt;
+
+	c->abi_version = DB_ABI_VERSION;
+	c->vram_bytes = (uint32_t)rs->vm.vram_size;
+	c->vram_gva = DB_VRAM_GVA;
+	c->width = rs->geo.width;
+	c->height = rs->geo.height;
+	c->stride = rs->geo.stride;
+	c->bpp = 32;
+	c->seed = opt->seed;
+	c->tsc_khz = rs->vm.tsc_khz;
+	snprintf(c->workload, sizeof(c->workload), "%s", opt->workload);
+	snprintf(c->options, sizeof(c->options), "%s", opt->workload_options ? opt->workload_options : "");
+	c->tile_w = rs->geo.tile_w;
+	c->tile_h = rs->geo.tile_h;
+}
+
+static int boot(struct run_state *rs, char *err, size_t len)
+{
+	struct kvm_vm_config cfg = { .geo = rs->geo };
+	char why[256];
+
+	if (kvm_probe(why, sizeof(why)))
+		return run_error(err, len, EXIT_BAD_INPUT, "no usable KVM: %s", why);
+	if (rs->sops->needs & BACKEND_DIRTY_RING)
+		cfg.dirty_ring_bytes = rs->opt->dirty_ring_bytes;
+	if (kvm_vm_create(&rs->vm, &cfg))
+		return run_error(err, len, EXIT_RUN_FAILED, "creating the VM: %s", rs->vm.error);
+	fill_control(rs);
+	if (strategy_init(&rs->strategy, rs->sops, &rs->vm.be))
+		return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->strategy.error);
+	if (dirty_set_alloc(&rs->dirty, &rs->geo))
+		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
+	clock_base_init(&rs->clock, rs->vm.tsc_khz);
+	rs->vcpu.vm = &rs->vm;
+	rs->vcpu.clock = &rs->clock;
+	rs->vcpu.cpu = VCPU_CPU;
+	rs->vcpu.verbose = !rs->opt->quiet;
+	if (vcpu_thread_start(&rs->vcpu))
+		return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
+	if (vcpu_thread_wait_ready(&rs->vcpu, READY_TIMEOUT_MS))
+		return run_error(err, len, EXIT_RUN_FAILED, "guest failed during boot: %s", rs->vcpu.error);
+	if (strategy_start(&rs->strategy))
+		return run_error(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
+				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
+	if (oracle_init(&rs->oracle, &rs->geo, rs->vm.be.control,
+			kvm_vm_gpa(&rs->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect)),
+			rs->vcpu.cal.offset, rs->vm.tsc_khz))
+		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
+	vcpu_thread_go(&rs->vcpu);
+	return EXIT_OK;
+}
+
+/* One scan round, timed, then checked by the oracle. */
+static int scan_round(struct run_state *rs, bool measured, char *err, size_t len)
+{
+	uint64_t start = clock_tsc(), end;
+
+	if (strategy_scan(&rs->strategy, &rs->dirty))
+		return run_error(err, len, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
+				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
+	end = clock_tsc();
+	if (measured) {
+		hist_add(&rs->scan_ns, (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(end - start)));
+		rs->rounds_measured++;
+	}
+	if (oracle_round(&rs->oracle, start, end, rs->dirty.tiles))
+		return run_error(err, len, EXIT_RUN_FAILED, "oracle: %s", rs->oracle.error);
+	if (rs->oracle.stats.frames_missed && !rs->opt->allow_misses)
+		return run_error(err, len, EXIT_RUN_FAILED, "MISSED UPDATE: %s missed a change: %s",
+				 rs->sops->name, rs->oracle.first_miss);
+	return EXIT_OK;
+}
+
+static uint64_t progress(struct run_state *rs)
+{
+	return atomic_load(&rs->vcpu.exits) + rs->vm.be.control->frames_published;
+}
+
+static void mark_window(struct run_state *rs, bool start)
+{
+	uint64_t exits = atomic_load(&rs->vcpu.exits), io = atomic_load(&rs->vcpu.io_exits);
+	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
+
+	oracle_measure(&rs->oracle, start);
+	if (start) {
+		rs->exits_start = exits, rs->io_exits_start = io, rs->ring_full_start = full;
+		rs->scan_cpu_s = -thread_cpu_s();
+	} else {
+		rs->exits_end = exits, rs->io_exits_end = io, rs->ring_full_end = full;
+		rs->scan_cpu_s += thread_cpu_s();
+	}
+}
+
+static int scan_loop(struct run_state *rs, char *err, size_t len)
+{
+	int64_t period = (int64_t)(1e9 / rs->opt->rate_hz);
+	int64_t t0 = clock_mono_ns(), next = t0 + period;
+	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
+	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
+	int64_t last_progress_ns = t0;
+	uint64_t last_progress = progress(rs);
+	bool measuring = false;
+
+	for (;;) {
+		struct timespec ts = { next / 1000000000, next % 1000000000 };
+		int64_t now;
+		int status;
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		now = clock_mono_ns();
+		if (vcpu_thread_failed(&rs->vcpu))
+			return run_error(err, len, EXIT_RUN_FAILED, "guest failed: %s", rs->vcpu.error);
+		if (!measuring && now >= warm) {
+			mark_window(rs, true);
+			measuring = true;
+		}
+		if (now >= end)
+			break;
+		status = scan_round(rs, measuring, err, len);
+		if (status)
+			return status;
+		if (progress(rs) != last_progress) {
+			last_progress = progress(rs);
+			last_progress_ns = now;
+		} else if (now - last_progress_ns > (int64_t)(WATCHDOG_S * 1e9)) {
+			vcpu_thread_abort(&rs->vcpu, "guest made no progress for 5 s (watchdog)");
+			return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
+		}
+		next += period;
+		for (now = clock_mono_ns(); next <= now; next += period)
+			rs->overruns++;
+	}
+	mark_window(rs, false);
+	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
+	return EXIT_OK;
+}
+
+/* Stop the guest, then one last round so every committed frame is checked. */
+static int finish(struct run_state *rs, char *err, size_t len)
+{
+	int status;
+
+	if (vcpu_thread_stop(&rs->vcpu, STOP_TIMEOUT_MS))
+		return run_error(err, len, EXIT_RUN_FAILED, "guest failed while stopping: %s", rs->vcpu.error);
+	status = scan_round(rs, false, err, len);
+	if (status)
+		return status;
+	if (oracle_pending(&rs->oracle))
+		return run_error(err, len, EXIT_RUN_FAILED, "%u frame(s) left unchecked after the final round",
+				 oracle_pending(&rs->oracle));
+	if (rs->vm.be.control->overflow)
+		return run_error(err, len, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
+	strategy_stop(&rs->strategy);
+	return EXIT_OK;
+}
+
+static int prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len)
+{
+	struct workload_ctx probe = { 0 };
+	char why[256];
+
+	rs->opt = opt;
+	rs->sops = strategy_find(opt->strategy);
+	if (!rs->sops)
+		return run_error(err, len, EXIT_BAD_INPUT, "unknown strategy '%s' (see --list)", opt->strategy);
+	rs->wops = workload_find(opt->workload);
+	if (!rs->wops)
+		return run_error(err, len, EXIT_BAD_INPUT, "unknown workload '%s' (see --list)", opt->workload);
+	if (workload_parse_options(rs->wops, opt->workload_options ? opt->workload_options : "",
+				   &probe, why, sizeof(why)))
+		return run_error(err, len, EXIT_BAD_INPUT, "workload %s: %s", opt->workload, why);
+	if (fb_geometry_init(&rs->geo, opt->width, opt->height, opt->tile_w, opt->tile_h, why, sizeof(why)))
+		return run_error(err, len, EXIT_BAD_INPUT, "%s", why);
+	rs->fps_milli = probe.fps_milli ? probe.fps_milli : rs->wops->default_fps_milli;
+	hist_init(&rs->scan_ns);
+	return EXIT_OK;
+}
+
+static void teardown(struct run_state *rs)
+{
+	if (rs->vcpu.vm)
+		vcpu_thread_destroy(&rs->vcpu);
+	strategy_fini(&rs->strategy);
+	dirty_set_free(&rs->dirty);
+	oracle_fini(&rs->oracle);
+	if (rs->vm.ram)
+		kvm_vm_destroy(&rs->vm);
+}
+
+int run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen)
+{
+	struct run_state *rs = calloc(1, sizeof(*rs));
+	time_t now = time(NULL);
+	int status;
+
+	if (!rs)
+		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
+	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	*result = NULL;
+	vcpu_pin_self(SCAN_CPU);
+	status = prepare(rs, opt, err, errlen);
+	if (!status)
+		status = boot(rs, err, errlen);
+	if (!status)
+		status = scan_loop(rs, err, errlen);
+	if (!status)
+		status = finish(rs, err, errlen);
+	if (!status) {
+		*result = result_build(rs);
+		if (!*result)
+			status = run_error(err, errlen, EXIT_RUN_FAILED, "could not build the result");
+	}
+	teardown(rs);
+	free(rs);
+	return status;
+}

@@ -1,0 +1,50 @@
+/*
+ * One run: boot the micro-VM with a workload, arm a strategy, scan at a
+ * fixed rate while the oracle checks every round, then stop and summarise.
+ */
+#ifndef DIRTYBENCH_RUN_H
+#define DIRTYBENCH_RUN_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "options.h"
+
+/* EXIT_OK with *result set, or EXIT_RUN_FAILED / EXIT_BAD_INPUT with err. */
+int run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen);
+
+#endif
+
+#ifdef DIRTYBENCH_RUN_STATE
+/* The state of one run, shared with the result writer (bench/result.c). */
+#include "clock.h"
+#include "histogram.h"
+#include "kvm_vcpu.h"
+#include "kvm_vm.h"
+#include "oracle.h"
+#include "strategy.h"
+#include "../workloads/workload.h"
+
+struct run_state {
+	const struct run_options *opt;
+	const struct strategy_ops *sops;
+	const struct workload_ops *wops;
+	struct fb_geometry geo;
+	struct kvm_vm vm;
+	struct strategy strategy;
+	struct vcpu_thread vcpu;
+	struct clock_base clock;
+	struct oracle oracle;
+	struct dirty_set dirty;
+	struct hist scan_ns;
+	uint64_t rounds_measured;
+	uint64_t overruns;              /* ticks skipped because a round ran long */
+	double measured_s;              /* wall time of the measured window */
+	double scan_cpu_s;              /* scan thread CPU time in the window */
+	uint64_t exits_start, exits_end;
+	uint64_t io_exits_start, io_exits_end;
+	uint64_t ring_full_start, ring_full_end;
+	uint32_t fps_milli;             /* the workload's frame rate */
+	char started_at[32];            /* ISO 8601 UTC */
+};
+#endif

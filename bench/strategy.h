@@ -1,0 +1,74 @@
+/*
+ * Dirty-tracking strategies: one file each in strategies/, one const
+ * struct strategy_ops each, listed in strategies/registry.c. The harness
+ * (bench/strategy.c) validates a table once and wraps every hook, so timing,
+ * page-to-tile conversion and error reporting live in one place.
+ */
+#ifndef DIRTYBENCH_STRATEGY_H
+#define DIRTYBENCH_STRATEGY_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "fbgeom.h"
+
+/* What one scan round found. A page-granular strategy sets pages and
+ * has_pages; the harness turns pages into tiles with the real stride. */
+struct dirty_set {
+	uint64_t *tiles;        /* geo->ntiles bits */
+	uint64_t *pages;        /* geo->pages bits */
+	bool has_pages;
+	bool full;              /* the strategy fell back to "everything" */
+};
+
+struct strategy;
+
+struct strategy_ops {
+	const char *name;
+	const char *description;
+	unsigned needs;         /* enum backend_feature bits */
+	/* Optional: false with a reason when this host cannot run it. */
+	bool (*supported)(const struct backend *be, char *why, size_t len);
+	int (*init)(struct strategy *s);
+	/* Arm tracking; called once the guest has registered its framebuffer. */
+	int (*start)(struct strategy *s);
+	/* One round: fill out (already zeroed). Return 0 or -1 with s->error set. */
+	int (*scan)(struct strategy *s, struct dirty_set *out);
+	void (*stop)(struct strategy *s);
+	void (*fini)(struct strategy *s);
+	/* Optional: strategy-specific counters into the result's "strategy" object. */
+	void (*report)(struct strategy *s, json_t *obj);
+};
+
+struct strategy {
+	const struct strategy_ops *ops;
+	struct backend *be;
+	const struct fb_geometry *geo;
+	void *priv;
+	size_t memory_bytes;    /* what the strategy allocated for tracking */
+	char error[256];
+};
+
+extern const struct strategy_ops *const strategy_registry[];
+const struct strategy_ops *strategy_find(const char *name);
+/* -1 with a reason when a table lacks a required hook. */
+int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len);
+
+int strategy_init(struct strategy *s, const struct strategy_ops *ops,
+		  struct backend *be);
+int strategy_start(struct strategy *s);
+/* Zero out, run the scan, convert pages to tiles. */
+int strategy_scan(struct strategy *s, struct dirty_set *out);
+void strategy_stop(struct strategy *s);
+void strategy_fini(struct strategy *s);
+
+int dirty_set_alloc(struct dirty_set *ds, const struct fb_geometry *g);
+void dirty_set_free(struct dirty_set *ds);
+void dirty_set_clear(struct dirty_set *ds, const struct fb_geometry *g);
+/* OR the tiles that page p's bytes fall in into tiles. */
+void dirty_set_page_to_tiles(const struct fb_geometry *g, size_t page, uint64_t *tiles);
+
+#endif

@@ -1,0 +1,893 @@
+/*
+ * Unit tests of the workloads on the Linux runtime with a virtual clock:
+ * every registered workload's damage is exact (no changed pixel outside the
+ * declared rectangles) and bounded, rendering is deterministic, and the
+ * pieces under them (gfx clipping and copies, option parsing, the frame
+ * loop's drop accounting, fmt, rng, the generated font) do what they say.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../workloads/fmt.h"
+#include "../workloads/gfx.h"
+#include "../workloads/linux/runtime_linux.h"
+#include "../workloads/rng.h"
+#include "../workloads/workload.h"
+#include "font8x16.h"
+
+/* Workloads write 0x00RRGGBB, so a pixel with the top byte set was never
+ * written: the screen starts poisoned to see everything frame 0 paints. */
+#define POISON 0xa5a5a5a5u
+/* Padding after each scanline (stride > width); it must never be written. */
+#define GUARD_PX 8
+#define FRAMES 120
+
+/* --- a framebuffer that remembers the last frame and checks the next ---- */
+
+struct rect {
+	uint32_t x, y, w, h;
+};
+
+struct frame_report {
+	uint64_t n;                     /* frame number, 0 = init */
+	uint64_t changed;               /* pixels that differ from the last frame */
+	uint64_t declared;              /* sum of declared rectangle areas */
+	uint64_t declared_union;        /* pixels inside at least one rectangle */
+	uint64_t misses;                /* changed pixels outside every rectangle */
+	uint64_t idle_rects;            /* rectangles in which nothing changed */
+	const struct rect *rects;
+	size_t nrects;
+};
+
+struct recorder;
+typedef void (*frame_check_fn)(struct recorder *r, const struct frame_report *f);
+
+struct recorder {
+	struct fb fb;
+	uint32_t *prev;                 /* the screen at the last commit */
+	uint8_t *mask;                  /* width x height: declared this frame */
+	struct rect *rects;
+	size_t nrects, cap;
+	uint64_t frames, limit;
+	bool in_frame;
+	frame_check_fn check;
+	int64_t check_arg;
+	struct frame_report total;      /* sums over frames >= 1 */
+	uint64_t total_cells;
+};
+
+static struct recorder *g_rec;
+
+static struct fb fb_alloc(uint32_t w, uint32_t h, uint32_t guard)
+{
+	struct fb fb = { .width = w, .height = h, .stride_px = w + guard };
+	size_t n = (size_t)fb.stride_px * h;
+	fb.pixels = malloc(n * sizeof(uint32_t));
+	assert_non_null(fb.pixels);
+	for (size_t i = 0; i < n; i++)
+		fb.pixels[i] = POISON;
+	return fb;
+}
+
+static size_t fb_words(const struct fb *fb)
+{
+	return (size_t)fb->stride_px * fb->height;
+}
+
+static void rec_init(struct recorder *r, uint32_t w, uint32_t h, uint64_t limit)
+{
+	memset(r, 0, sizeof(*r));
+	r->fb = fb_alloc(w, h, GUARD_PX);
+	r->prev = malloc(fb_words(&r->fb) * sizeof(uint32_t));
+	r->mask = calloc((size_t)w * h, 1);
+	assert_non_null(r->prev);
+	assert_non_null(r->mask);
+	memcpy(r->prev, r->fb.pixels, fb_words(&r->fb) * sizeof(uint32_t));
+	r->limit = limit;
+}
+
+static void rec_free(struct recorder *r)
+{
+	free(r->fb.pixels);
+	free(r->prev);
+	free(r->mask);
+	free(r->rects);
+}
+
+static void rec_frame_begin(void *arg, uint64_t tsc)
+{
+	struct recorder *r = arg;
+	(void)tsc;
+	assert_false(r->in_frame);
+	r->in_frame = true;
+	r->nrects = 0;
+}
+
+static void rec_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	struct recorder *r = arg;
+	assert_true(r->in_frame);
+	/* Declared rectangles are non-empty and on screen. */
+	assert_true(w > 0 && h > 0);
+	assert_true((uint64_t)x + w <= r->fb.width && (uint64_t)y + h <= r->fb.height);
+	if (r->nrects == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->rects = realloc(r->rects, r->cap * sizeof(*r->rects));
+		assert_non_null(r->rects);
+	}
+	r->rects[r->nrects++] = (struct rect){ x, y, w, h };
+}
+
+/* Mark the rectangle in the mask; returns how many pixels were new. */
+static uint64_t rec_mark(struct recorder *r, const struct rect *q, uint8_t value)
+{
+	uint64_t fresh = 0;
+	for (uint32_t y = q->y; y < q->y + q->h; y++) {
+		uint8_t *m = r->mask + (size_t)y * r->fb.width + q->x;
+		for (uint32_t x = 0; x < q->w; x++) {
+			fresh += m[x] != value;
+			m[x] = value;
+		}
+	}
+	return fresh;
+}
+
+static bool rec_rect_changed(const struct recorder *r, const struct rect *q)
+{
+	for (uint32_t y = q->y; y < q->y + q->h; y++) {
+		size_t off = (size_t)y * r->fb.stride_px + q->x;
+		if (memcmp(r->fb.pixels + off, r->prev + off, q->w * sizeof(uint32_t)))
+			return true;
+	}
+	return false;
+}
+
+/* Count changed pixels, and those no rectangle covers; rows that did not
+ * change at all are skipped with one memcmp. */
+static void rec_scan(struct recorder *r, struct frame_report *f)
+{
+	const struct fb *fb = &r->fb;
+	for (uint32_t y = 0; y < fb->height; y++) {
+		const uint32_t *cur = fb->pixels + (size_t)y * fb->stride_px;
+		const uint32_t *old = r->prev + (size_t)y * fb->stride_px;
+		for (uint32_t x = fb->width; x < fb->stride_px; x++)
+			if (cur[x] != POISON)
+				fail_msg("frame %lu wrote the padding at (%u, %u)",
+					 (unsigned long)f->n, x, y);
+		if (!memcmp(cur, old, fb->width * sizeof(uint32_t)))
+			continue;
+		const uint8_t *m = r->mask + (size_t)y * fb->width;
+		for (uint32_t x = 0; x < fb->width; x++) {
+			if (cur[x] == old[x])
+				continue;
+			f->changed++;
+			if (!m[x] && f->misses++ == 0)
+				print_error("frame %lu: pixel (%u, %u) changed outside the damage\n",
+					    (unsigned long)f->n, x, y);
+		}
+	}
+}
+
+static void rec_add_totals(struct recorder *r, const struct frame_report *f)
+{
+	r->total.changed += f->changed;
+	r->total.declared += f->declared;
+	r->total.declared_union += f->declared_union;
+	r->total.idle_rects += f->idle_rects;
+	r->total_cells += f->nrects;
+}
+
+static void rec_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
+{
+	struct recorder *r = arg;
+	struct frame_report f = { .n = r->frames, .rects = r->rects, .nrects = r->nrects };
+	(void)tsc;
+	assert_true(r->in_frame);
+	assert_int_equal(dropped_before, 0);    /* the virtual clock is never late */
+	r->in_frame = false;
+	for (size_t i = 0; i < r->nrects; i++) {
+		f.declared += (uint64_t)r->rects[i].w * r->rects[i].h;
+		f.declared_union += rec_mark(r, &r->rects[i], 1);
+		f.idle_rects += !rec_rect_changed(r, &r->rects[i]);
+	}
+	rec_scan(r, &f);
+	assert_int_equal(f.misses, 0);
+	if (f.n == 0)   /* frame 0 paints the whole screen */
+		assert_int_equal(f.changed, (uint64_t)r->fb.width * r->fb.height);
+	if (r->check)
+		r->check(r, &f);
+	for (size_t i = 0; i < r->nrects; i++) {
+		const struct rect *q = &r->rects[i];
+		rec_mark(r, q, 0);
+		for (uint32_t y = q->y; y < q->y + q->h; y++) {
+			size_t off = (size_t)y * r->fb.stride_px + q->x;
+			memcpy(r->prev + off, r->fb.pixels + off, q->w * sizeof(uint32_t));
+		}
+	}
+	if (f.n > 0)
+		rec_add_totals(r, &f);
+	r->frames++;
+}
+
+static bool rec_stop(void)
+{
+	return g_rec->frames >= g_rec->limit;
+}
+
+/* Render `limit` frames of ops into r (set up by rec_init) with options. */
+static void rec_run(struct recorder *r, const struct workload_ops *ops,
+		    uint64_t seed, const char *options)
+{
+	struct rt_linux_sink sink = { rec_frame_begin, rec_damage, rec_frame_commit, r };
+	struct workload_ctx ctx = { .fb = r->fb, .seed = seed };
+	struct workload_run_stats stats;
+	char err[256];
+	rt_linux_set_virtual_clock(true);
+	rt_linux_set_sink(&sink);
+	g_rec = r;
+	assert_int_equal(workload_parse_options(ops, options, &ctx, err, sizeof(err)), 0);
+	assert_int_equal(workload_run(ops, &ctx, rec_stop, &stats), 0);
+	assert_int_equal(stats.frames, r->limit);
+	assert_int_equal(stats.dropped, 0);
+	assert_int_equal(r->frames, r->limit);
+	rt_linux_set_sink(NULL);
+	rt_linux_free_all();
+}
+
+/* --- damage of every workload -------------------------------------------- */
+
+/*
+ * The bound asserted for idle, frames >= 1: every declared rectangle is one
+ * 8x16 glyph cell (the cursor or a clock character), the cells do not
+ * overlap, and each one has at least one changed pixel, so
+ *     declared area <= changed area + 127 * (glyph cells rewritten)
+ * (a rewritten cell over-declares at most its 127 other pixels). With the
+ * default 2 fps and 500 ms blink, odd frames rewrite only the cursor and even
+ * frames the cursor plus the 1..6 clock digits that changed.
+ */
+static void check_idle(struct recorder *r, const struct frame_report *f)
+{
+	int64_t cursor_cells = r->check_arg;    /* 1: blinking, 0: steady */
+	if (f->n == 0)
+		return;
+	for (size_t i = 0; i < f->nrects; i++) {
+		assert_int_equal(f->rects[i].w, GFX_GLYPH_W);
+		assert_int_equal(f->rects[i].h, GFX_GLYPH_H);
+	}
+	assert_int_equal(f->declared, f->declared_union);
+	assert_int_equal(f->idle_rects, 0);
+	assert_true(f->declared <= f->changed + 127 * f->nrects);
+	if (f->n % 2) {
+		assert_int_equal(f->nrects, cursor_cells);
+	} else {
+		assert_true(f->nrects >= (size_t)cursor_cells + 1);
+		assert_true(f->nrects <= (size_t)cursor_cells + 6);
+	}
+}
+
+static void report(const char *what, uint32_t w, uint32_t h, const struct recorder *r)
+{
+	const struct frame_report *t = &r->total;
+	double over = t->changed ? 100.0 * (double)(t->declared - t->changed) / (double)t->changed : 0;
+	printf("  %-22s %4ux%-4u frames 1..%lu: changed %lu px, declared %lu px "
+	       "(union %lu) in %lu rects, over-declared %lu px (%.1f%% of changed), "
+	       "rects with no change %lu\n",
+	       what, w, h, (unsigned long)(r->frames - 1), (unsigned long)t->changed,
+	       (unsigned long)t->declared, (unsigned long)t->declared_union,
+	       (unsigned long)r->total_cells, (unsigned long)(t->declared - t->changed),
+	       over, (unsigned long)t->idle_rects);
+}
+
+static void damage_case(const struct workload_ops *ops, uint32_t w, uint32_t h,
+			const char *options, frame_check_fn check, int64_t arg)
+{
+	struct recorder r;
+	rec_init(&r, w, h, FRAMES);
+	r.check = check;
+	r.check_arg = arg;
+	rec_run(&r, ops, 1, options);
+	char what[64];
+	snprintf(what, sizeof(what), "%s%s%s", ops->name, options ? " " : "",
+		 options ? options : "");
+	report(what, w, h, &r);
+	/* Exactness is asserted for every workload (rec_frame_commit); bounds on
+	 * over-declaration are per workload, in its check function. */
+	if (check == check_idle)
+		assert_true(r.total.declared <= r.total.changed + 127 * r.total_cells);
+	rec_free(&r);
+}
+
+static frame_check_fn check_for(const struct workload_ops *ops)
+{
+	return rt_strcmp(ops->name, "idle") == 0 ? check_idle : NULL;
+}
+
+static void test_damage_exact_all_workloads(void **state)
+{
+	static const uint32_t sizes[][2] = { { 1920, 1080 }, { 640, 480 } };
+	(void)state;
+	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+		for (size_t s = 0; s < 2; s++)
+			damage_case(*w, sizes[s][0], sizes[s][1], NULL, check_for(*w), 1);
+}
+
+/* Midnight roll-over rewrites all six digits; a steady cursor rewrites none. */
+static void test_damage_idle_variants(void **state)
+{
+	const struct workload_ops *idle = workload_find("idle");
+	(void)state;
+	assert_non_null(idle);
+	damage_case(idle, 640, 480, "clock_start=86370", check_idle, 1);
+	damage_case(idle, 1920, 1080, "blink_ms=0,clock_start=86390", check_idle, 0);
+	damage_case(idle, 100, 60, NULL, NULL, 0);      /* tiny screen: clipping */
+}
+
+/* --- determinism --------------------------------------------------------- */
+
+static uint32_t *render_copy(const struct workload_ops *ops, uint32_t w, uint32_t h,
+			     uint64_t seed)
+{
+	struct recorder r;
+	rec_init(&r, w, h, FRAMES);
+	rec_run(&r, ops, seed, NULL);
+	uint32_t *copy = r.fb.pixels;
+	r.fb.pixels = NULL;
+	rec_free(&r);
+	return copy;
+}
+
+static void test_determinism(void **state)
+{
+	(void)state;
+	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+		struct fb geom = { .width = 640, .height = 480, .stride_px = 640 + GUARD_PX };
+		size_t bytes = fb_words(&geom) * sizeof(uint32_t);
+		uint32_t *a = render_copy(*w, 640, 480, 42);
+		uint32_t *b = render_copy(*w, 640, 480, 42);
+		uint32_t *c = render_copy(*w, 640, 480, 43);
+		assert_memory_equal(a, b, bytes);
+		printf("  %-22s seed 42 vs 43: %s\n", (*w)->name,
+		       memcmp(a, c, bytes) ? "differ" : "identical");
+		free(a);
+		free(b);
+		free(c);
+	}
+}
+
+/* --- registry and options ------------------------------------------------ */
+
+static void test_registry(void **state)
+{
+	(void)state;
+	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+		const struct workload_ops *ops = *w;
+		assert_non_null(ops->name);
+		assert_non_null(ops->description);
+		assert_non_null(ops->init);
+		assert_non_null(ops->frame);
+		assert_true(ops->default_fps_milli > 0);
+		assert_ptr_equal(workload_find(ops->name), ops);
+		for (const struct workload_option *o = ops->options; o->name; o++)
+			assert_true(o->min <= o->value && o->value <= o->max);
+	}
+	assert_null(workload_find("no-such-workload"));
+}
+
+static int fake_init(struct workload_ctx *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static uint64_t fake_frames[64];
+static size_t fake_nframes;
+static uint64_t fake_stall_at, fake_stall_cycles;
+
+/* Records which frame numbers it is asked for; one frame can be made slow
+ * by advancing the virtual clock while it "draws". */
+static void fake_frame(struct workload_ctx *ctx, uint64_t n)
+{
+	(void)ctx;
+	if (fake_nframes < 64)
+		fake_frames[fake_nframes++] = n;
+	if (n == fake_stall_at)
+		rt_linux_advance_virtual_clock(fake_stall_cycles);
+}
+
+static const struct workload_ops fake_ops = {
+	.name = "fake",
+	.description = "test double",
+	.default_fps_milli = 1000,
+	.options = {
+		{ .name = "speed", .value = 5, .min = 1, .max = 10, .help = "" },
+		{ .name = "offset", .value = 0, .min = -100, .max = 100, .help = "" },
+		{ .name = "huge", .value = 0, .min = INT64_MIN, .max = INT64_MAX, .help = "" },
+		{ .name = NULL },
+	},
+	.init = fake_init,
+	.frame = fake_frame,
+};
+
+static void expect_options_ok(const char *spec, int64_t speed, int64_t offset)
+{
+	struct workload_ctx ctx = { 0 };
+	char err[128] = "";
+	assert_int_equal(workload_parse_options(&fake_ops, spec, &ctx, err, sizeof(err)), 0);
+	assert_int_equal(ctx.nopt, 3);
+	assert_int_equal(workload_opt(&ctx, "speed"), speed);
+	assert_int_equal(workload_opt(&ctx, "offset"), offset);
+}
+
+static void expect_options_error(const struct workload_ops *ops, const char *spec,
+				 const char *needle)
+{
+	struct workload_ctx ctx = { 0 };
+	char err[128] = "";
+	assert_int_equal(workload_parse_options(ops, spec, &ctx, err, sizeof(err)), -1);
+	if (!strstr(err, needle))
+		fail_msg("\"%s\": error \"%s\" lacks \"%s\"", spec, err, needle);
+}
+
+static void test_options(void **state)
+{
+	(void)state;
+	expect_options_ok(NULL, 5, 0);
+	expect_options_ok("", 5, 0);
+	expect_options_ok("speed=7", 7, 0);
+	expect_options_ok("offset=-100,speed=10", 10, -100);
+	expect_options_ok("offset=+3,speed=1,speed=2", 2, 3);
+	expect_options_ok("huge=-9223372036854775808", 5, 0);
+	expect_options_ok("huge=9223372036854775807", 5, 0);
+	expect_options_error(&fake_ops, "bogus=1", "fake: unknown option 'bogus' (options: speed offset huge)");
+	expect_options_error(&fake_ops, "speed=11", "'speed=11' is out of range [1, 10]");
+	expect_options_error(&fake_ops, "speed=0", "out of range");
+	expect_options_error(&fake_ops, "offset=-101", "[-100, 100]");
+	expect_options_error(&fake_ops, "speed=abc", "not an integer");
+	expect_options_error(&fake_ops, "speed=", "not an integer");
+	expect_options_error(&fake_ops, "speed=1x", "not an integer");
+	expect_options_error(&fake_ops, "speed=-", "not an integer");
+	expect_options_error(&fake_ops, "huge=9223372036854775808", "not an integer");
+	expect_options_error(&fake_ops, "huge=-9223372036854775809", "not an integer");
+	expect_options_error(&fake_ops, "speed", "expected key=value");
+	expect_options_error(&fake_ops, "=5", "expected key=value");
+	expect_options_error(&fake_ops, "speed=5,,offset=1", "expected key=value");
+	expect_options_error(&fake_ops, "speed=5,", "trailing comma");
+	expect_options_error(workload_find("idle"), "blink_ms=-1", "idle: option 'blink_ms=-1' is out of range");
+	expect_options_error(workload_find("idle"), "colour=1", "unknown option 'colour'");
+}
+
+static void test_options_truncated_error(void **state)
+{
+	struct workload_ctx ctx = { 0 };
+	char err[12];
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(workload_parse_options(&fake_ops, "bogus=1", &ctx, err, sizeof(err)), -1);
+	assert_string_equal(err, "fake: unkno");
+	assert_int_equal(workload_parse_options(&fake_ops, "bogus=1", &ctx, NULL, 0), -1);
+}
+
+/* --- the frame loop's pacing -------------------------------------------- */
+
+static uint64_t stop_after;
+static bool stop_at_frame(void)
+{
+	return fake_nframes >= stop_after;
+}
+
+static uint32_t drops_seen[64];
+static void drops_commit(void *arg, uint64_t tsc, uint32_t dropped)
+{
+	(void)arg;
+	(void)tsc;
+	drops_seen[fake_nframes] = dropped;
+}
+
+/* 1 fps on the 1 GHz virtual TSC: one period is 1e9 cycles. Frame `at` takes
+ * `stall` periods (x10) to draw; returns the frame numbers drawn. */
+static struct workload_run_stats run_with_stall(uint64_t at, uint64_t stall_tenths)
+{
+	struct rt_linux_sink sink = { .frame_commit = drops_commit };
+	struct workload_ctx ctx = { 0 };
+	struct workload_run_stats stats;
+	rt_linux_set_virtual_clock(true);
+	rt_linux_set_sink(&sink);
+	assert_int_equal(rt_tsc_khz(), RT_LINUX_VIRTUAL_KHZ);
+	fake_nframes = 0;
+	memset(drops_seen, 0xff, sizeof(drops_seen));
+	fake_stall_at = at;
+	fake_stall_cycles = stall_tenths * 100000000ull;
+	stop_after = 8;
+	assert_int_equal(workload_run(&fake_ops, &ctx, stop_at_frame, &stats), 0);
+	assert_int_equal(ctx.fps_milli, 1000);
+	rt_linux_set_sink(NULL);
+	return stats;
+}
+
+static void test_run_pacing(void **state)
+{
+	(void)state;
+	struct workload_run_stats s = run_with_stall(0, 0);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(fake_frames[i], i + 1);
+		assert_int_equal(drops_seen[i + 1], 0);
+	}
+	assert_int_equal(s.frames, 9);
+	assert_int_equal(s.dropped, 0);
+	/* Frame 3 ends at 4.0 periods: frame 4 is due now, drawn late, no drop. */
+	s = run_with_stall(3, 10);
+	assert_int_equal(fake_frames[3], 4);
+	assert_int_equal(s.dropped, 0);
+	/* Frame 3 ends at 5.5 periods: 4's slot is over, 5 is drawn at once
+	 * and reports the one deadline skipped before it. */
+	s = run_with_stall(3, 25);
+	assert_int_equal(fake_frames[2], 3);
+	assert_int_equal(fake_frames[3], 5);
+	assert_int_equal(fake_frames[4], 6);
+	assert_int_equal(drops_seen[4], 1);
+	assert_int_equal(drops_seen[5], 0);
+	assert_int_equal(s.dropped, 1);
+	/* Frame 3 ends exactly on frame 5's deadline: 4 is dropped, 5 on time. */
+	s = run_with_stall(3, 20);
+	assert_int_equal(fake_frames[3], 5);
+	assert_int_equal(drops_seen[4], 1);
+	assert_int_equal(s.dropped, 1);
+	/* Stalling 3.0 periods from 2: 3 and 4 are skipped, 5 drawn on time. */
+	s = run_with_stall(2, 30);
+	assert_int_equal(fake_frames[2], 5);
+	assert_int_equal(drops_seen[3], 2);
+	assert_int_equal(s.dropped, 2);
+}
+
+/* --- gfx against naive references ---------------------------------------- */
+
+#define GW 61   /* odd sizes and stride: rows start at mixed 8-byte alignment */
+#define GH 37
+#define GSTRIDE (GW + 3)
+
+struct gfx_case {
+	struct fb fb;
+	uint32_t ref[GSTRIDE * GH];
+	struct rect rects[8];
+	size_t nrects;
+};
+
+static void gfx_rec_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	struct gfx_case *g = arg;
+	assert_true(g->nrects < 8);
+	g->rects[g->nrects++] = (struct rect){ x, y, w, h };
+}
+
+static void gfx_case_begin(struct gfx_case *g)
+{
+	struct rt_linux_sink sink = { .damage = gfx_rec_damage, .arg = g };
+	rt_linux_set_sink(&sink);
+	g->nrects = 0;
+	memcpy(g->ref, g->fb.pixels, sizeof(g->ref));
+	rt_frame_begin();
+}
+
+/* Compare with the reference and check the one declared rectangle is the
+ * bounding box of what the reference wrote (or nothing when it wrote none). */
+static void gfx_case_end(struct gfx_case *g, int64_t x0, int64_t y0, int64_t x1, int64_t y1)
+{
+	rt_frame_commit(0);
+	rt_linux_set_sink(NULL);
+	assert_memory_equal(g->fb.pixels, g->ref, sizeof(g->ref));
+	if (x1 <= x0 || y1 <= y0) {
+		assert_int_equal(g->nrects, 0);
+		return;
+	}
+	assert_int_equal(g->nrects, 1);
+	assert_int_equal(g->rects[0].x, x0);
+	assert_int_equal(g->rects[0].y, y0);
+	assert_int_equal(g->rects[0].w, x1 - x0);
+	assert_int_equal(g->rects[0].h, y1 - y0);
+}
+
+struct bbox {
+	int64_t x0, y0, x1, y1;
+};
+
+static void ref_put(struct gfx_case *g, struct bbox *b, int64_t x, int64_t y, uint32_t c)
+{
+	if (x < 0 || y < 0 || x >= GW || y >= GH)
+		return;
+	g->ref[y * GSTRIDE + x] = c;
+	if (b->x1 <= b->x0) {
+		*b = (struct bbox){ x, y, x + 1, y + 1 };
+		return;
+	}
+	b->x0 = x < b->x0 ? x : b->x0;
+	b->y0 = y < b->y0 ? y : b->y0;
+	b->x1 = x + 1 > b->x1 ? x + 1 : b->x1;
+	b->y1 = y + 1 > b->y1 ? y + 1 : b->y1;
+}
+
+static void gfx_case_init(struct gfx_case *g, struct rng *rng)
+{
+	g->fb = (struct fb){ malloc(sizeof(g->ref)), GW, GH, GSTRIDE };
+	assert_non_null(g->fb.pixels);
+	for (size_t i = 0; i < GSTRIDE * GH; i++)
+		g->fb.pixels[i] = (uint32_t)rng_next(rng) & 0xffffff;
+}
+
+static void ref_glyph(struct gfx_case *g, struct bbox *b, int64_t x, int64_t y, char c,
+		      uint32_t fg, uint32_t bg)
+{
+	unsigned char u = (unsigned char)c < 128 ? (unsigned char)c : '?';
+	for (int r = 0; r < 16; r++)
+		for (int col = 0; col < 8; col++)
+			ref_put(g, b, x + col, y + r, (font8x16[u][r] >> (7 - col)) & 1 ? fg : bg);
+}
+
+static int32_t rand_coord(struct rng *rng, int32_t span)
+{
+	/* Mostly near the screen, sometimes at the extremes of int32_t. */
+	switch (rng_below(rng, 20)) {
+	case 0: return INT32_MIN;
+	case 1: return INT32_MAX;
+	default: return (int32_t)rng_below(rng, (uint64_t)span * 3) - span;
+	}
+}
+
+static void gfx_random_fill(struct gfx_case *g, struct rng *rng)
+{
+	int32_t x = rand_coord(rng, GW), y = rand_coord(rng, GH);
+	int32_t w = rand_coord(rng, GW), h = rand_coord(rng, GH);
+	uint32_t c = (uint32_t)rng_next(rng) & 0xffffff;
+	struct bbox b = { 0, 0, 0, 0 };
+	gfx_case_begin(g);
+	switch (rng_below(rng, 4)) {
+	case 0: gfx_fill_rect(&g->fb, x, y, w, h, c); break;
+	case 1: gfx_hline(&g->fb, x, y, w, c); h = 1; break;
+	case 2: gfx_vline(&g->fb, x, y, h, c); w = 1; break;
+	case 3: gfx_put_pixel(&g->fb, x, y, c); w = h = 1; break;
+	}
+	for (int64_t j = y > -1 ? y : -1; j < (int64_t)y + h && j < GH; j++)
+		for (int64_t i = x > -1 ? x : -1; i < (int64_t)x + w && i < GW; i++)
+			ref_put(g, &b, i, j, c);
+	gfx_case_end(g, b.x0, b.y0, b.x1, b.y1);
+}
+
+static void gfx_random_text(struct gfx_case *g, struct rng *rng)
+{
+	char s[12];
+	size_t len = rng_below(rng, sizeof(s));
+	for (size_t i = 0; i < len; i++)
+		s[i] = (char)(rng_below(rng, 255) + 1);         /* any byte but NUL */
+	s[len] = '\0';
+	int32_t x = rand_coord(rng, GW), y = rand_coord(rng, GH);
+	struct bbox b = { 0, 0, 0, 0 };
+	gfx_case_begin(g);
+	if (len == 1)
+		gfx_draw_glyph(&g->fb, x, y, s[0], 0xffffff, 0x000080);
+	else
+		assert_int_equal(gfx_draw_text(&g->fb, x, y, s, 0xffffff, 0x000080),
+				 (int64_t)x + 8 * (int64_t)len > INT32_MAX ? INT32_MAX
+									 : x + 8 * (int32_t)len);
+	for (size_t i = 0; i < len && (int64_t)x + 8 * (int64_t)i < GW; i++)
+		if ((int64_t)x + 8 * (int64_t)i > -8 && y > -16 && y < GH)
+			ref_glyph(g, &b, (int64_t)x + 8 * (int64_t)i, y, s[i], 0xffffff, 0x000080);
+	gfx_case_end(g, b.x0, b.y0, b.x1, b.y1);
+}
+
+static void gfx_random_blit(struct gfx_case *g, struct rng *rng)
+{
+	static uint32_t src[100 * 80];
+	for (size_t i = 0; i < 100 * 80; i++)
+		src[i] = (uint32_t)rng_next(rng) & 0xffffff;
+	int32_t x = (int32_t)rng_below(rng, 200) - 100, y = (int32_t)rng_below(rng, 160) - 80;
+	int32_t w = (int32_t)rng_below(rng, 101), h = (int32_t)rng_below(rng, 81);
+	struct bbox b = { 0, 0, 0, 0 };
+	gfx_case_begin(g);
+	gfx_blit(&g->fb, x, y, w, h, src, 100);
+	for (int32_t j = 0; j < h; j++)
+		for (int32_t i = 0; i < w; i++)
+			ref_put(g, &b, (int64_t)x + i, (int64_t)y + j, src[j * 100 + i]);
+	gfx_case_end(g, b.x0, b.y0, b.x1, b.y1);
+}
+
+/* The naive copy reads the whole source before writing anything, which is
+ * what memmove semantics promise for overlapping rectangles. */
+static void gfx_random_copy(struct gfx_case *g, struct rng *rng)
+{
+	static uint32_t tmp[GSTRIDE * GH];
+	int32_t sx = (int32_t)rng_below(rng, GW + 20) - 10, sy = (int32_t)rng_below(rng, GH + 20) - 10;
+	int32_t dx = sx + (int32_t)rng_below(rng, 21) - 10, dy = sy + (int32_t)rng_below(rng, 21) - 10;
+	int32_t w = (int32_t)rng_below(rng, GW + 10), h = (int32_t)rng_below(rng, GH + 10);
+	if (rng_below(rng, 4) == 0) {   /* a full-width scroll up or down */
+		sx = dx = 0;
+		w = GW;
+	}
+	struct bbox b = { 0, 0, 0, 0 };
+	memcpy(tmp, g->fb.pixels, sizeof(tmp));
+	gfx_case_begin(g);
+	gfx_copy_rect(&g->fb, dx, dy, sx, sy, w, h);
+	for (int64_t j = 0; j < h; j++)
+		for (int64_t i = 0; i < w; i++) {
+			int64_t px = sx + i, py = sy + j;
+			if (px >= 0 && py >= 0 && px < GW && py < GH)
+				ref_put(g, &b, dx + i, dy + j, tmp[py * GSTRIDE + px]);
+		}
+	gfx_case_end(g, b.x0, b.y0, b.x1, b.y1);
+}
+
+static void test_gfx_random_vs_reference(void **state)
+{
+	struct gfx_case *g = malloc(sizeof(*g));
+	struct rng rng;
+	(void)state;
+	assert_non_null(g);
+	rng_seed(&rng, 7);
+	gfx_case_init(g, &rng);
+	for (int i = 0; i < 4000; i++) {
+		switch (i % 4) {
+		case 0: gfx_random_fill(g, &rng); break;
+		case 1: gfx_random_text(g, &rng); break;
+		case 2: gfx_random_blit(g, &rng); break;
+		case 3: gfx_random_copy(g, &rng); break;
+		}
+	}
+	free(g->fb.pixels);
+	free(g);
+}
+
+/* A few cases spelled out, so a failure reads plainly. */
+static void test_gfx_clipping(void **state)
+{
+	struct gfx_case *g = calloc(1, sizeof(*g));
+	struct rng rng;
+	(void)state;
+	assert_non_null(g);
+	rng_seed(&rng, 1);
+	gfx_case_init(g, &rng);
+	struct { int32_t x, y, w, h; struct rect want; } cases[] = {
+		{ -10, -5, 20, 10, { 0, 0, 10, 5 } },           /* top-left corner */
+		{ GW - 4, GH - 2, 10, 10, { GW - 4, GH - 2, 4, 2 } },
+		{ -5, 3, GW + 10, 1, { 0, 3, GW, 1 } },        /* wider than the screen */
+		{ GW, 0, 5, 5, { 0, 0, 0, 0 } },                /* just off the right */
+		{ -5, 0, 5, 5, { 0, 0, 0, 0 } },                /* just off the left */
+		{ 0, GH, 5, 5, { 0, 0, 0, 0 } },
+		{ 3, 3, 0, 5, { 0, 0, 0, 0 } },                 /* empty */
+		{ 3, 3, 5, -5, { 0, 0, 0, 0 } },                /* negative */
+		{ INT32_MAX, INT32_MAX, INT32_MAX, INT32_MAX, { 0, 0, 0, 0 } },
+		{ INT32_MIN, INT32_MIN, INT32_MAX, INT32_MAX, { 0, 0, 0, 0 } }, /* ends at -1 */
+		{ -1000, -1000, INT32_MAX, INT32_MAX, { 0, 0, GW, GH } },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rect *q = &cases[i].want;
+		gfx_case_begin(g);
+		gfx_fill_rect(&g->fb, cases[i].x, cases[i].y, cases[i].w, cases[i].h, 0x123456);
+		struct bbox b = { 0, 0, 0, 0 };
+		for (uint32_t y = q->y; y < q->y + q->h; y++)
+			for (uint32_t x = q->x; x < q->x + q->w; x++)
+				ref_put(g, &b, x, y, 0x123456);
+		gfx_case_end(g, q->x, q->y, q->x + q->w, q->y + q->h);
+	}
+	free(g->fb.pixels);
+	free(g);
+}
+
+/* Scrolling a full screen up by one text line and back down: the common
+ * overlapping cases, where a plain top-to-bottom copy would be wrong. */
+static void test_gfx_scroll(void **state)
+{
+	enum { W = 64, H = 48, LINE = 16 * W };
+	struct fb fb = fb_alloc(W, H, 0);
+	static uint32_t before[W * H], want[W * H];
+	(void)state;
+	for (uint32_t i = 0; i < W * H; i++)
+		fb.pixels[i] = i;
+	for (uint32_t i = 0; i < W * H; i++)
+		want[i] = i < W * H - LINE ? i + LINE : i;
+	rt_frame_begin();
+	gfx_copy_rect(&fb, 0, 0, 0, 16, W, H - 16);
+	rt_frame_commit(0);
+	assert_memory_equal(fb.pixels, want, sizeof(want));
+	memcpy(before, fb.pixels, sizeof(before));
+	for (uint32_t i = 0; i < W * H; i++)
+		want[i] = i < LINE ? before[i] : before[i - LINE];
+	rt_frame_begin();
+	gfx_copy_rect(&fb, 0, 16, 0, 0, W, H - 16);
+	rt_frame_commit(0);
+	assert_memory_equal(fb.pixels, want, sizeof(want));
+	free(fb.pixels);
+}
+
+/* --- small pieces ---------------------------------------------------------- */
+
+static void test_font(void **state)
+{
+	static const uint8_t blank[16];
+	(void)state;
+	for (int c = 0; c < 128; c++)
+		if (c < 0x20 || c == 0x7f)
+			assert_memory_equal(font8x16[c], blank, 16);
+	assert_memory_equal(font8x16[' '], blank, 16);
+	assert_memory_not_equal(font8x16['A'], blank, 16);
+	/* idle's bound relies on different clock characters differing. */
+	for (int a = '0'; a <= ':'; a++)
+		for (int b = a + 1; b <= ':'; b++)
+			assert_memory_not_equal(font8x16[a], font8x16[b], 16);
+}
+
+static void test_fmt(void **state)
+{
+	char buf[32];
+	(void)state;
+	assert_int_equal(fmt_u64(buf, 5, 2, true), 2);
+	assert_string_equal(buf, "05");
+	fmt_u64(buf, 123, 2, true);
+	assert_string_equal(buf, "123");
+	fmt_u64(buf, 0, 0, false);
+	assert_string_equal(buf, "0");
+	fmt_u64(buf, 42, 5, false);
+	assert_string_equal(buf, "   42");
+	fmt_u64(buf, UINT64_MAX, 0, false);
+	assert_string_equal(buf, "18446744073709551615");
+	fmt_i64(buf, INT64_MIN);
+	assert_string_equal(buf, "-9223372036854775808");
+	fmt_i64(buf, -7);
+	assert_string_equal(buf, "-7");
+	buf[0] = '\0';
+	assert_int_equal(fmt_cat(buf, 6, "abc"), 3);
+	assert_int_equal(fmt_cat(buf, 6, "defgh"), 5);
+	assert_string_equal(buf, "abcde");
+	assert_int_equal(fmt_catn(buf, 8, "xyz", 2), 7);
+	assert_string_equal(buf, "abcdexy");
+}
+
+static void test_rng(void **state)
+{
+	struct rng a, b;
+	uint64_t counts[6] = { 0 };
+	(void)state;
+	rng_seed(&a, 99);
+	rng_seed(&b, 99);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(rng_next(&a), rng_next(&b));
+	assert_int_equal(rng_below(&a, 0), 0);
+	assert_int_equal(rng_below(&a, 1), 0);
+	for (int i = 0; i < 60000; i++)
+		counts[rng_below(&a, 6)]++;
+	for (int i = 0; i < 6; i++)
+		assert_true(counts[i] > 9000 && counts[i] < 11000);
+	for (int i = 0; i < 1000; i++)
+		assert_true(rng_below(&a, UINT64_MAX - 1) < UINT64_MAX - 1);
+}
+
+static int per_test_setup(void **state)
+{
+	(void)state;
+	rt_linux_reset();
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_font, per_test_setup),
+		cmocka_unit_test_setup(test_fmt, per_test_setup),
+		cmocka_unit_test_setup(test_rng, per_test_setup),
+		cmocka_unit_test_setup(test_registry, per_test_setup),
+		cmocka_unit_test_setup(test_options, per_test_setup),
+		cmocka_unit_test_setup(test_options_truncated_error, per_test_setup),
+		cmocka_unit_test_setup(test_run_pacing, per_test_setup),
+		cmocka_unit_test_setup(test_gfx_clipping, per_test_setup),
+		cmocka_unit_test_setup(test_gfx_scroll, per_test_setup),
+		cmocka_unit_test_setup(test_gfx_random_vs_reference, per_test_setup),
+		cmocka_unit_test_setup(test_damage_exact_all_workloads, per_test_setup),
+		cmocka_unit_test_setup(test_damage_idle_variants, per_test_setup),
+		cmocka_unit_test_setup(test_determinism, per_test_setup),
+	};
+	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);
+}

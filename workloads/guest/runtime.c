@@ -1,0 +1,166 @@
+/*
+ * The workload runtime inside the micro-VM: ring 3, no libc. Talks to the
+ * host through the control page and one port ("ucall"); publishes each frame
+ * and its damage into rings the host reads without stopping the guest.
+ */
+#include "../protocol.h"
+#include "../runtime.h"
+#include "../workload.h"
+
+#define control ((struct db_control *)DB_CONTROL_GPA)
+#define rect_ring ((struct db_rect *)DB_RECT_RING_GPA)
+
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+static uint64_t heap_next = DB_HEAP_GPA;
+static uint64_t rect_head;              /* next rect slot, published at commit */
+static struct db_frame current;
+
+static void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	control->ucall.cmd = cmd;
+	control->ucall.args[0] = a0;
+	control->ucall.args[1] = a1;
+	control->ucall.args[2] = a2;
+	barrier();
+	__asm__ __volatile__("outl %0, %w1"
+			     :: "a"((uint32_t)(uintptr_t)&control->ucall),
+				"Nd"(DB_PORT_UCALL) : "memory");
+}
+
+uint64_t rt_tsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ __volatile__("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* Commit stamps must not precede the frame's stores becoming visible. */
+static uint64_t tsc_after_stores(void)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+	return rt_tsc();
+}
+
+uint64_t rt_tsc_khz(void)
+{
+	return control->tsc_khz;
+}
+
+void rt_sleep_until(uint64_t tsc)
+{
+	if (rt_tsc() < tsc)
+		ucall(DB_UCALL_SLEEP, tsc, 0, 0);
+}
+
+void rt_frame_begin(void)
+{
+	current.tsc_start = rt_tsc();
+	current.rect_first = rect_head;
+	current.rect_count = 0;
+}
+
+void rt_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	if (rect_head - control->rects_consumed >= DB_RECT_RING_LEN) {
+		control->overflow = 1;
+		return;
+	}
+	rect_ring[rect_head % DB_RECT_RING_LEN] = (struct db_rect){
+		(uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
+	rect_head++;
+	current.rect_count++;
+}
+
+void rt_frame_commit(uint32_t dropped_before)
+{
+	uint64_t head = control->frames_published;
+
+	current.tsc_commit = tsc_after_stores();
+	current.draw_cycles = current.tsc_commit - current.tsc_start;
+	current.dropped_before = dropped_before;
+	if (head - control->frames_consumed >= DB_FRAME_RING_LEN) {
+		control->overflow = 1;
+		return;
+	}
+	current.seq = head;
+	control->frames[head % DB_FRAME_RING_LEN] = current;
+	control->frames_dropped += dropped_before;
+	control->rects_published = rect_head;
+	barrier();      /* x86 keeps store order: the record is visible before the head */
+	control->frames_published = head + 1;
+}
+
+void *rt_alloc(size_t bytes)
+{
+	uint64_t p = (heap_next + 63) & ~63ull;
+
+	if (p + bytes > DB_HEAP_GPA + DB_HEAP_SIZE)
+		rt_abort("guest heap exhausted", __FILE__, __LINE__);
+	heap_next = p + bytes;
+	return rt_memset((void *)p, 0, bytes);
+}
+
+static void copy_message(const char *msg)
+{
+	size_t n = rt_strlen(msg);
+
+	if (n >= sizeof(control->message))
+		n = sizeof(control->message) - 1;
+	rt_memcpy(control->message, msg, n);
+	control->message[n] = 0;
+}
+
+void rt_print(const char *msg)
+{
+	copy_message(msg);
+	ucall(DB_UCALL_PRINT, (uintptr_t)control->message, 0, 0);
+}
+
+_Noreturn void rt_abort(const char *msg, const char *file, int line)
+{
+	copy_message(msg);
+	for (;;)
+		ucall(DB_UCALL_ABORT, (uintptr_t)control->message, (uintptr_t)file,
+		      (uint64_t)line);
+}
+
+static bool should_stop(void)
+{
+	return control->stop != 0;
+}
+
+static void calibrate_clock(void)
+{
+	for (int i = 0; i < 16; i++)
+		ucall(DB_UCALL_CALIBRATE, rt_tsc(), 0, 0);
+}
+
+void guest_main(void)
+{
+	static struct workload_ctx ctx;
+	const struct workload_ops *ops;
+	struct workload_run_stats stats;
+	char err[128];
+
+	if (control->abi_version != DB_ABI_VERSION)
+		rt_abort("control page ABI mismatch", __FILE__, __LINE__);
+	ops = workload_find(control->workload);
+	if (!ops)
+		rt_abort("unknown workload", __FILE__, __LINE__);
+	if (workload_parse_options(ops, control->options, &ctx, err, sizeof(err)))
+		rt_abort(err, __FILE__, __LINE__);
+	ctx.fb = (struct fb){ (uint32_t *)control->vram_gva, control->width,
+			      control->height, control->stride / 4 };
+	ctx.seed = control->seed;
+	calibrate_clock();
+	control->fb_gva = control->vram_gva;
+	control->fb_len = (uint64_t)control->stride * control->height;
+	ucall(DB_UCALL_READY, 0, 0, 0);
+	if (workload_run(ops, &ctx, should_stop, &stats))
+		rt_abort("workload failed", __FILE__, __LINE__);
+	ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);
+	for (;;)
+		ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);
+}

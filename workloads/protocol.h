@@ -1,0 +1,121 @@
+/*
+ * The guest-host protocol of the dirtybench micro-VM: guest physical layout,
+ * the hypercall ("ucall") ports, and the shared control page through which the
+ * guest registers its framebuffer and publishes per-frame damage records.
+ *
+ * Included by the freestanding guest (workloads/) and by the host (bench/), so
+ * it uses only fixed-width types and no library headers beyond <stdint.h>.
+ */
+#ifndef DIRTYBENCH_PROTOCOL_H
+#define DIRTYBENCH_PROTOCOL_H
+
+/* Guest physical layout. RAM is one memory slot at 0; VRAM is a second slot. */
+#define DB_RAM_SIZE          (64ull << 20)
+#define DB_GDT_GPA           0x1000ull
+#define DB_TSS_GPA           0x5000ull   /* 0x68 bytes plus an all-open I/O bitmap */
+#define DB_IDT_GPA           0x3000ull
+#define DB_PGTABLE_GPA       0x10000ull   /* host-built page tables, up to 0xF0000 bytes */
+#define DB_PGTABLE_SIZE      0xF0000ull
+#define DB_IMAGE_GPA         0x100000ull  /* guest ELF is linked here */
+#define DB_IMAGE_MAX         (3ull << 20)
+#define DB_CONTROL_GPA       0x400000ull  /* struct db_control */
+#define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN] */
+#define DB_PVBITMAP_GPA      0x900000ull  /* shared dirty-bitmap page (pvbitmap) */
+#define DB_HEAP_GPA          0x1000000ull /* workload scratch memory */
+#define DB_HEAP_SIZE         (40ull << 20)
+#define DB_STACK_TOP         0x3F00000ull /* ring-3 stack grows down from here */
+#define DB_STACK0_TOP        0x3FF0000ull /* ring-0 stack for exceptions */
+
+#define DB_VRAM_GPA          0x100000000ull
+#define DB_VRAM_GVA          0x8000000000ull /* PML4 slot 1: VA != PA on purpose */
+#define DB_VRAM_MAX          (64ull << 20)
+
+/* Exception stubs sit at DB_IMAGE_GPA, one every DB_ISR_STRIDE bytes, so the
+ * host can fill the IDT without reading guest symbols. */
+#define DB_ISR_STRIDE        16
+#define DB_ISR_COUNT         32
+
+/* Port I/O from ring 3 (IOPL=3) exits to the host as KVM_EXIT_IO. */
+#define DB_PORT_UCALL        0x510  /* 32-bit out: GPA of a struct db_ucall */
+#define DB_PORT_EXCEPTION    0x511  /* 32-bit out from a ring-0 stub: GPA of its frame */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+enum db_ucall_cmd {
+	DB_UCALL_READY = 1,     /* framebuffer registered in the control page */
+	DB_UCALL_SLEEP,         /* args[0] = guest TSC deadline: halt until then */
+	DB_UCALL_PRINT,         /* args[0] = GPA of a NUL-terminated string */
+	DB_UCALL_ABORT,         /* args[0] = GPA of message, args[1] = GPA of file, args[2] = line */
+	DB_UCALL_DONE,          /* workload finished */
+	DB_UCALL_CALIBRATE,     /* args[0] = guest TSC just before the exit */
+};
+
+struct db_ucall {
+	uint64_t cmd;
+	uint64_t args[6];
+};
+
+/* One changed rectangle, in pixels. */
+struct db_rect {
+	uint16_t x, y, w, h;
+};
+
+#define DB_RECT_RING_LEN     (1u << 19)   /* 4 MiB of rectangles */
+#define DB_FRAME_RING_LEN    1024u
+
+/* One committed frame; damage is rects[rect_first .. rect_first + rect_count)
+ * of the rect ring (indices are free-running, taken modulo the ring length). */
+struct db_frame {
+	uint64_t seq;
+	uint64_t tsc_start;     /* guest TSC when drawing began */
+	uint64_t tsc_commit;    /* guest TSC when the frame was complete */
+	uint64_t draw_cycles;   /* TSC cycles spent drawing (start to commit) */
+	uint64_t rect_first;
+	uint32_t rect_count;
+	uint32_t dropped_before; /* deadlines the guest skipped just before this frame */
+};
+
+#define DB_NAME_LEN          32
+#define DB_OPTIONS_LEN       256
+#define DB_ABI_VERSION       1
+
+/* The control page(s), at DB_CONTROL_GPA. Single writer per field: the host
+ * writes the "host" part before the vCPU starts (and stop/consumer indices
+ * later), the guest writes the rest. */
+struct db_control {
+	/* Written by the host before the guest starts. */
+	uint32_t abi_version;
+	uint32_t vram_bytes;
+	uint64_t vram_gva;
+	uint32_t width, height;         /* requested framebuffer geometry */
+	uint32_t stride;                /* bytes per scanline */
+	uint32_t bpp;                   /* bits per pixel, 32 */
+	uint64_t seed;
+	uint64_t tsc_khz;
+	char workload[DB_NAME_LEN];
+	char options[DB_OPTIONS_LEN];   /* "key=value,key=value" workload options */
+	uint32_t tile_w, tile_h;        /* tile size in use, for the pvbitmap library */
+	uint32_t pv_enabled;            /* guest library marks the PV bitmap */
+
+	/* Written by the host while running. */
+	volatile uint32_t stop;               /* finish the current frame and call DONE */
+	volatile uint64_t frames_consumed;    /* host's tail in the frame ring */
+	volatile uint64_t rects_consumed;     /* host's tail in the rect ring */
+
+	/* Written by the guest. */
+	uint64_t fb_gva;                /* registered framebuffer extent */
+	uint64_t fb_len;                /* (the page-table root is the vCPU's CR3 at READY) */
+	uint32_t target_fps_milli;      /* frame rate asked for, x1000 */
+	uint32_t overflow;              /* non-zero: a ring was full, records were lost */
+	volatile uint64_t frames_published; /* guest's head in the frame ring */
+	volatile uint64_t rects_published;  /* guest's head in the rect ring */
+	uint64_t frames_dropped;        /* deadlines missed (frames asked for, not drawn) */
+	struct db_ucall ucall;
+	char message[512];              /* PRINT and ABORT text */
+
+	struct db_frame frames[DB_FRAME_RING_LEN];
+};
+
+#endif /* __ASSEMBLER__ */
+#endif

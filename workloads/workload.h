@@ -1,0 +1,59 @@
+/*
+ * A workload is one file ending in one const struct workload_ops. It draws
+ * into ctx->fb through gfx.h, which declares the damage; the runner paces
+ * frames on the TSC and commits them.
+ */
+#ifndef DIRTYBENCH_WORKLOAD_H
+#define DIRTYBENCH_WORKLOAD_H
+
+#include "runtime.h"
+
+#define WORKLOAD_MAX_OPTIONS 8
+
+struct workload_option {
+	const char *name;
+	int64_t value;
+	int64_t min, max;
+	const char *help;
+};
+
+struct workload_ctx {
+	struct fb fb;
+	uint64_t seed;
+	uint32_t fps_milli;     /* frames per 1000 s; init may change it from options */
+	struct workload_option opt[WORKLOAD_MAX_OPTIONS];
+	unsigned nopt;
+	void *state;            /* the workload's own, from rt_alloc() */
+};
+
+struct workload_ops {
+	const char *name;
+	const char *description;
+	uint32_t default_fps_milli;
+	/* Options with their defaults and ranges; the name list ends with a NULL name. */
+	struct workload_option options[WORKLOAD_MAX_OPTIONS];
+	/* Allocate state and draw the first screen (frame 0, damage declared). */
+	int (*init)(struct workload_ctx *ctx);
+	/* Draw frame n >= 1. */
+	void (*frame)(struct workload_ctx *ctx, uint64_t n);
+};
+
+extern const struct workload_ops *const workload_registry[];
+const struct workload_ops *workload_find(const char *name);
+
+/* Parse "k=v,k=v" into ctx->opt from ops->options; returns 0, or -1 with a
+ * message in err (unknown key, value out of range). */
+int workload_parse_options(const struct workload_ops *ops, const char *spec,
+			   struct workload_ctx *ctx, char *err, size_t errlen);
+int64_t workload_opt(const struct workload_ctx *ctx, const char *name);
+
+/* Frame loop shared by every runtime: paces frames on the TSC until stop()
+ * says so, counting deadlines it had to skip. */
+struct workload_run_stats {
+	uint64_t frames;
+	uint64_t dropped;
+};
+int workload_run(const struct workload_ops *ops, struct workload_ctx *ctx,
+		 bool (*stop)(void), struct workload_run_stats *stats);
+
+#endif
