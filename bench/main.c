@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "result.h"
 #include "run.h"
+#include "schema.h"
 #include "strategy.h"
 #include "../workloads/workload.h"
 
@@ -62,6 +63,11 @@ static int run_and_write(struct run_options *opt)
 	if (status) {
 		fprintf(stderr, "run-bench: %s %s: %s\n", opt->strategy, opt->workload, err);
 		return status;
+	}
+	if (schema_check(result, err, sizeof(err))) {
+		fprintf(stderr, "run-bench: internal error, no result written: %s\n", err);
+		json_decref(result);
+		return EXIT_RUN_FAILED;
 	}
 	if (opt->out)
 		snprintf(path, sizeof(path), "%s", opt->out);

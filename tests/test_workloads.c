@@ -445,7 +445,8 @@ static void test_options(void **state)
 	expect_options_ok("offset=+3,speed=1,speed=2", 2, 3);
 	expect_options_ok("huge=-9223372036854775808", 5, 0);
 	expect_options_ok("huge=9223372036854775807", 5, 0);
-	expect_options_error(&fake_ops, "bogus=1", "fake: unknown option 'bogus' (options: speed offset huge)");
+	expect_options_error(&fake_ops, "bogus=1",
+			     "fake: unknown option 'bogus' (options: speed offset huge)");
 	expect_options_error(&fake_ops, "speed=11", "'speed=11' is out of range [1, 10]");
 	expect_options_error(&fake_ops, "speed=0", "out of range");
 	expect_options_error(&fake_ops, "offset=-101", "[-100, 100]");
@@ -459,7 +460,8 @@ static void test_options(void **state)
 	expect_options_error(&fake_ops, "=5", "expected key=value");
 	expect_options_error(&fake_ops, "speed=5,,offset=1", "expected key=value");
 	expect_options_error(&fake_ops, "speed=5,", "trailing comma");
-	expect_options_error(workload_find("idle"), "blink_ms=-1", "idle: option 'blink_ms=-1' is out of range");
+	expect_options_error(workload_find("idle"), "blink_ms=-1",
+			     "idle: option 'blink_ms=-1' is out of range [0, 60000]");
 	expect_options_error(workload_find("idle"), "colour=1", "unknown option 'colour'");
 }
 

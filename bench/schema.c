@@ -1,0 +1,85 @@
+/*
+ * Required members of a result, by dotted path and JSON type. A value that
+ * could not be measured may be null where the schema says "number|null".
+ * Keep in step with results/SCHEMA.md.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "result.h"
+#include "schema.h"
+
+enum kind { STR, NUM, NUM_OR_NULL, INT, BOOL, OBJ, ARR, HIST };
+
+static const struct field {
+	const char *path;
+	enum kind kind;
+} required[] = {
+	{ "schema", STR }, { "status", STR },
+	{ "run.strategy", STR }, { "run.workload", STR }, { "run.git_revision", STR },
+	{ "run.started_at", STR }, { "run.argv", ARR }, { "run.options", OBJ },
+	{ "run.options.duration_s", NUM }, { "run.options.warmup_s", NUM },
+	{ "run.options.rate_hz", NUM }, { "run.options.resolution", STR },
+	{ "run.options.tile", STR }, { "run.options.seed", INT },
+	{ "platform", OBJ }, { "platform.kernel", STR }, { "platform.cpu_model", STR },
+	{ "platform.nested", BOOL }, { "platform.kvm", OBJ }, { "platform.kvm.module", STR },
+	{ "platform.kvm.paging", STR }, { "platform.kvm.capabilities", OBJ },
+	{ "strategy.name", STR }, { "strategy.memory_bytes", INT },
+	{ "guest.fps_asked", NUM }, { "guest.fps_achieved", NUM }, { "guest.frames_measured", INT },
+	{ "guest.frames_dropped", INT }, { "guest.draw_cycles_per_frame", NUM_OR_NULL },
+	{ "guest.tsc_calibration.offset_cycles", INT },
+	{ "guest.tsc_calibration.uncertainty_cycles", INT },
+	{ "scan.rounds", INT }, { "scan.overruns", INT }, { "scan.time_us", HIST },
+	{ "scan.cpu_s", NUM }, { "scan.cpu_fraction", NUM_OR_NULL },
+	{ "dirty.reported_tiles", INT }, { "dirty.reported_bytes", INT },
+	{ "dirty.changed_bytes", INT }, { "dirty.precision", NUM_OR_NULL },
+	{ "dirty.tiles_per_round", HIST }, { "dirty.tiles_total", INT },
+	{ "dirty.frames_checked", INT }, { "dirty.frames_missed", INT }, { "dirty.tiles_missed", INT },
+	{ "latency_us", HIST },
+	{ "exits.exits", INT }, { "exits.io_exits", INT }, { "exits.exits_per_frame", NUM_OR_NULL },
+};
+
+static const json_t *lookup(const json_t *r, const char *path)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *key = strtok_r(buf, ".", &save); key && r; key = strtok_r(NULL, ".", &save))
+		r = json_is_object(r) ? json_object_get(r, key) : NULL;
+	return r;
+}
+
+static int kind_ok(const json_t *v, enum kind kind)
+{
+	switch (kind) {
+	case STR: return json_is_string(v);
+	case NUM: return json_is_number(v);
+	case NUM_OR_NULL: return json_is_number(v) || json_is_null(v);
+	case INT: return json_is_integer(v);
+	case BOOL: return json_is_boolean(v);
+	case OBJ: return json_is_object(v);
+	case ARR: return json_is_array(v);
+	case HIST: return json_is_object(v) && json_is_integer(json_object_get(v, "n")) &&
+			  json_object_get(v, "p50") && json_object_get(v, "p99");
+	}
+	return 0;
+}
+
+int schema_check(const json_t *r, char *err, size_t errlen)
+{
+	const json_t *schema = json_object_get(r, "schema");
+
+	if (!json_is_string(schema) || strcmp(json_string_value(schema), RESULT_SCHEMA)) {
+		snprintf(err, errlen, "not a %s result", RESULT_SCHEMA);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		const json_t *v = lookup(r, required[i].path);
+
+		if (!v || !kind_ok(v, required[i].kind)) {
+			snprintf(err, errlen, "result lacks a valid '%s'", required[i].path);
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,12 @@
+/* The result schema (results/SCHEMA.md) as code: what every result must hold. */
+#ifndef DIRTYBENCH_SCHEMA_H
+#define DIRTYBENCH_SCHEMA_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* 0 when r has every required member with the right type; -1 and the first
+ * problem in err otherwise. */
+int schema_check(const json_t *r, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * End to end: the real run-bench binary on the real /dev/kvm. Bad input must
+ * give exit 2 and one line; every strategy on every workload must run clean,
+ * write a schema-valid result and miss nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../bench/schema.h"
+#include "../bench/strategy.h"
+#include "../workloads/workload.h"
+#include "e2e.h"
+
+struct pair {
+	const char *strategy, *workload;
+};
+
+static void expect_bad_input(const char *const *args)
+{
+	struct e2e_run r;
+
+	e2e_run(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(e2e_lines(r.stderr_text), 1);
+	assert_non_null(strstr(r.stderr_text, "run-bench:"));
+	e2e_run_free(&r);
+}
+
+static void test_unknown_strategy(void **state)
+{
+	(void)state;
+	expect_bad_input((const char *const[]){ e2e_binary(), "nosuch", "idle", NULL });
+}
+
+static void test_unknown_workload(void **state)
+{
+	(void)state;
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", "nosuch", NULL });
+}
+
+static void test_bad_resolution(void **state)
+{
+	(void)state;
+	expect_bad_input((const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "0x0", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "1921x1080", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "8192x8192", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "big", NULL });
+}
+
+static void test_bad_numbers(void **state)
+{
+	(void)state;
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", "idle", "--rate", "0", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", "idle", "--duration", "-1", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", "idle", "--wopt", "nosuch=1", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "none", "idle", "--bogus", NULL });
+}
+
+static void test_list_names_everything(void **state)
+{
+	struct e2e_run r;
+	char out[65536];
+	FILE *p;
+	size_t n;
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "%s --list", e2e_binary());
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = 0;
+	assert_int_equal(pclose(p), 0);
+	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+		assert_non_null(strstr(out, (*s)->name));
+	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+		assert_non_null(strstr(out, (*w)->name));
+	(void)r;
+}
+
+static void test_run_clean(void **state)
+{
+	const struct pair *p = *state;
+	const char *why = e2e_kvm_unusable();
+	struct e2e_run r;
+	char err[256];
+
+	if (why) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	e2e_run(&r, (const char *const[]){ e2e_binary(), p->strategy, p->workload, "--duration", "1",
+		"--warmup", "0.3", "--json", "-", "--quiet", NULL });
+	if (r.status != 0)
+		print_message("%s %s: exit %d: %s", p->strategy, p->workload, r.status, r.stderr_text);
+	assert_int_equal(r.status, 0);
+	assert_non_null(r.result);
+	if (schema_check(r.result, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_true(e2e_num(r.result, "dirty.frames_checked") > 0);
+	assert_true(e2e_num(r.result, "dirty.frames_missed") == 0);
+	assert_true(e2e_num(r.result, "scan.rounds") > 0);
+	assert_true(e2e_num(r.result, "scan.time_us.p50") > 0);
+	e2e_run_free(&r);
+}
+
+int main(void)
+{
+	static const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_unknown_strategy),
+		cmocka_unit_test(test_unknown_workload),
+		cmocka_unit_test(test_bad_resolution),
+		cmocka_unit_test(test_bad_numbers),
+		cmocka_unit_test(test_list_names_everything),
+	};
+	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), n = nfixed;
+	struct CMUnitTest *tests = calloc(256, sizeof(*tests));
+	struct pair *pairs = calloc(256, sizeof(*pairs));
+	char (*names)[96] = calloc(256, sizeof(*names));
+	int failed;
+
+	memcpy(tests, fixed, sizeof(fixed));
+	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+		for (const struct workload_ops *const *w = workload_registry; *w && n < 256; w++) {
+			struct pair *p = &pairs[n - nfixed];
+
+			p->strategy = (*s)->name;
+			p->workload = (*w)->name;
+			snprintf(names[n], sizeof(names[n]), "run_clean(%s, %s)", p->strategy, p->workload);
+			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = test_run_clean,
+							.initial_state = p };
+			n++;
+		}
+	failed = _cmocka_run_group_tests("e2e", tests, n, NULL, NULL);
+	free(tests);
+	free(pairs);
+	free(names);
+	return failed;
+}
