@@ -118,6 +118,9 @@ static enum step handle_ucall(struct vcpu_thread *t, uint32_t gpa, uint64_t befo
 	case DB_UCALL_CALIBRATE:
 		calibrate(t, uc->args[0], before, after);
 		return STEP_CONTINUE;
+	case DB_UCALL_CPU_PROBE:
+		t->probe_ring3_cycles = uc->args[0];
+		return STEP_CONTINUE;
 	case DB_UCALL_READY:
 		return wait_for_go(t);
 	case DB_UCALL_SLEEP:

@@ -44,6 +44,7 @@ struct vcpu_thread {
 	_Atomic uint64_t last_exit_tsc;
 	_Atomic uint64_t ring_full_exits;
 	uint64_t guest_frames, guest_dropped;
+	uint64_t probe_ring3_cycles;
 	char error[1536];
 };
 

@@ -43,6 +43,8 @@ extern const uint8_t guest_image_start[], guest_image_end[];
 #define SEL_UCODE 0x18
 #define SEL_UDATA 0x20
 #define SEL_TSS   0x28
+#define SEL_KDATA 0x10
+#define GDT_ENTRIES 7
 #define TSS_LIMIT (0x68 + 8192)
 
 static int fail(struct kvm_vm *vm, const char *fmt, ...)
@@ -224,20 +226,20 @@ static void segment(struct kvm_segment *s, uint16_t sel, uint8_t type, bool code
 	};
 }
 
-static int set_ring3_long_mode(struct kvm_vm *vm)
+static int set_long_mode(struct kvm_vm *vm, unsigned cpl, uint64_t rip)
 {
 	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rip = vm->entry_rip, .rsp = DB_STACK_TOP,
-				 .rflags = 0x2 | RFLAGS_IOPL3 };
+	struct kvm_regs regs = { .rip = rip, .rsp = DB_STACK_TOP, .rflags = 0x2 | RFLAGS_IOPL3,
+				 .rcx = DB_PROBE_ITERS_RING0 };
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs))
 		return fail(vm, "KVM_GET_SREGS");
-	segment(&sregs.cs, SEL_UCODE | 3, 0xB, true);
-	segment(&sregs.ss, SEL_UDATA | 3, 0x3, false);
+	segment(&sregs.cs, cpl ? SEL_UCODE | 3 : SEL_KCODE, 0xB, true);
+	segment(&sregs.ss, cpl ? SEL_UDATA | 3 : SEL_KDATA, 0x3, false);
 	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss;
 	sregs.tr = (struct kvm_segment){ .base = DB_TSS_GPA, .limit = TSS_LIMIT,
 		.selector = SEL_TSS, .type = 0xB, .present = 1 };
-	sregs.gdt = (struct kvm_dtable){ .base = DB_GDT_GPA, .limit = 7 * 8 - 1 };
+	sregs.gdt = (struct kvm_dtable){ .base = DB_GDT_GPA, .limit = GDT_ENTRIES * 8 - 1 };
 	sregs.idt = (struct kvm_dtable){ .base = DB_IDT_GPA, .limit = 256 * 16 - 1 };
 	sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
 	sregs.cr3 = DB_PGTABLE_GPA;
@@ -245,6 +247,21 @@ static int set_ring3_long_mode(struct kvm_vm *vm)
 	sregs.efer = EFER_LME | EFER_LMA;
 	if (ioctl(vm->vcpu_fd, KVM_SET_SREGS, &sregs) || ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs))
 		return fail(vm, "setting the vCPU's long-mode ring-3 state");
+	return 0;
+}
+
+/* The same loop the guest later times in ring 3, here in ring 0: whether this
+ * host runs guest kernel code natively decides where workloads may run. */
+static int probe_ring0(struct kvm_vm *vm)
+{
+	uint32_t cycles;
+
+	if (ioctl(vm->vcpu_fd, KVM_RUN, 0))
+		return fail(vm, "KVM_RUN (ring-0 probe)");
+	if (vm->run->exit_reason != KVM_EXIT_IO || vm->run->io.port != DB_PORT_PROBE)
+		return errno = 0, fail(vm, "ring-0 probe: unexpected exit %u", vm->run->exit_reason);
+	memcpy(&cycles, (uint8_t *)vm->run + vm->run->io.data_offset, sizeof(cycles));
+	vm->probe_ring0_cycles = cycles;
 	return 0;
 }
 
@@ -283,9 +300,9 @@ static int create_vcpu(struct kvm_vm *vm)
 	if (tsc_khz <= 0)
 		return fail(vm, "KVM_GET_TSC_KHZ");
 	vm->tsc_khz = (uint64_t)tsc_khz;
-	if (set_cpuid(vm))
+	if (set_cpuid(vm) || set_long_mode(vm, 0, DB_PROBE_GATE_GPA) || probe_ring0(vm))
 		return -1;
-	return set_ring3_long_mode(vm);
+	return set_long_mode(vm, 3, vm->entry_rip);
 }
 
 int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)

@@ -48,7 +48,7 @@ static json_t *guest_block(const struct run_state *rs)
 	double asked = rs->measured_s * rs->fps_milli / 1000.0;
 	double frames = (double)st->frames_measured;
 
-	return json_pack("{s:f, s:f, s:I, s:f, s:I, s:o, s:o, s:I, s:I, s:{s:I, s:I, s:I}}",
+	return json_pack("{s:f, s:f, s:I, s:f, s:I, s:o, s:o, s:I, s:I, s:{s:f, s:f, s:s}, s:{s:I, s:I, s:I}}",
 		"fps_asked", rs->fps_milli / 1000.0,
 		"fps_achieved", rs->measured_s > 0 ? frames / rs->measured_s : 0.0,
 		"frames_measured", (json_int_t)st->frames_measured,
@@ -58,6 +58,11 @@ static json_t *guest_block(const struct run_state *rs)
 		"draw_time_us", hist_to_json(&st->draw_ns, 1e-3, false),
 		"frames_total", (json_int_t)rs->vcpu.guest_frames,
 		"dropped_total", (json_int_t)rs->vcpu.guest_dropped,
+		"cpu_probe", "ring3_ns_per_iter", clock_cycles_to_ns(&rs->clock,
+			(double)rs->vcpu.probe_ring3_cycles) / DB_PROBE_ITERS_RING3,
+		"ring0_ns_per_iter", clock_cycles_to_ns(&rs->clock,
+			(double)rs->vm.probe_ring0_cycles) / DB_PROBE_ITERS_RING0,
+		"loop", "add; xor; add; dec; jnz",
 		"tsc_calibration", "offset_cycles", (json_int_t)rs->vcpu.cal.offset,
 		"uncertainty_cycles", (json_int_t)rs->vcpu.cal.uncertainty,
 		"samples", (json_int_t)rs->vcpu.cal.samples);
@@ -118,11 +123,20 @@ static json_t *strategy_block(const struct run_state *rs)
 	return obj;
 }
 
+static json_t *kvm_stats_block(const struct run_state *rs)
+{
+	double frames = (double)rs->oracle.stats.frames_measured;
+
+	return json_pack("{s:s, s:o, s:o}", "source", "KVM_GET_STATS_FD, differenced over the measured window",
+		"vm", kvm_stats_json(&rs->vm_stats, frames, rs->measured_s),
+		"vcpu", kvm_stats_json(&rs->vcpu_stats, frames, rs->measured_s));
+}
+
 json_t *result_build(const struct run_state *rs)
 {
 	json_t *latency = hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true);
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", RESULT_SCHEMA, "status", "ok",
 		"run", run_block(rs),
 		"platform", platform_detect(rs->vm.kvm_fd),
@@ -131,7 +145,8 @@ json_t *result_build(const struct run_state *rs)
 		"scan", scan_block(rs),
 		"dirty", dirty_block(rs),
 		"latency_us", latency,
-		"exits", exits_block(rs));
+		"exits", exits_block(rs),
+		"kvm_stats", kvm_stats_block(rs));
 }
 
 int result_write(const json_t *result, const char *path, char *err, size_t errlen)

@@ -71,6 +71,8 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	clock_base_init(&rs->clock, rs->vm.tsc_khz);
+	kvm_stats_open(&rs->vm_stats, rs->vm.vm_fd);
+	kvm_stats_open(&rs->vcpu_stats, rs->vm.vcpu_fd);
 	rs->vcpu.vm = &rs->vm;
 	rs->vcpu.clock = &rs->clock;
 	rs->vcpu.cpu = VCPU_CPU;
@@ -122,6 +124,8 @@ static void mark_window(struct run_state *rs, bool start)
 	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
 
 	oracle_measure(&rs->oracle, start);
+	kvm_stats_mark(&rs->vm_stats, start);
+	kvm_stats_mark(&rs->vcpu_stats, start);
 	if (start) {
 		rs->exits_start = exits, rs->io_exits_start = io, rs->ring_full_start = full;
 		rs->scan_cpu_s = -thread_cpu_s();
@@ -224,6 +228,8 @@ static void teardown(struct run_state *rs)
 	strategy_fini(&rs->strategy);
 	dirty_set_free(&rs->dirty);
 	oracle_fini(&rs->oracle);
+	kvm_stats_close(&rs->vm_stats);
+	kvm_stats_close(&rs->vcpu_stats);
 	if (rs->vm.ram)
 		kvm_vm_destroy(&rs->vm);
 }
@@ -236,6 +242,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 
 	if (!rs)
 		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
+	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
 	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	*result = NULL;
 	vcpu_pin_self(SCAN_CPU);

@@ -19,6 +19,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 /* The state of one run, shared with the result writer (bench/result.c). */
 #include "clock.h"
 #include "histogram.h"
+#include "kvm_stats.h"
 #include "kvm_vcpu.h"
 #include "kvm_vm.h"
 #include "oracle.h"
@@ -37,6 +38,7 @@ struct run_state {
 	struct oracle oracle;
 	struct dirty_set dirty;
 	struct hist scan_ns;
+	struct kvm_stats vm_stats, vcpu_stats;
 	uint64_t rounds_measured;
 	uint64_t overruns;              /* ticks skipped because a round ran long */
 	double measured_s;              /* wall time of the measured window */

@@ -34,6 +34,14 @@
  * host can fill the IDT without reading guest symbols. */
 #define DB_ISR_STRIDE        16
 #define DB_ISR_COUNT         32
+/* Right after the stubs: a ring-0 busy loop the host runs once before the
+ * guest starts in ring 3, to measure what ring-0 guest code costs here
+ * (emulated on PVM hosts). rcx = iterations; reports TSC cycles (32 bits)
+ * to DB_PORT_PROBE. */
+#define DB_PORT_PROBE        0x512
+#define DB_PROBE_GATE_GPA    (DB_IMAGE_GPA + DB_ISR_COUNT * DB_ISR_STRIDE)
+#define DB_PROBE_ITERS_RING0 2000
+#define DB_PROBE_ITERS_RING3 2000000
 
 /* Port I/O from ring 3 (IOPL=3) exits to the host as KVM_EXIT_IO. */
 #define DB_PORT_UCALL        0x510  /* 32-bit out: GPA of a struct db_ucall */
@@ -49,6 +57,7 @@ enum db_ucall_cmd {
 	DB_UCALL_ABORT,         /* args[0] = GPA of message, args[1] = GPA of file, args[2] = line */
 	DB_UCALL_DONE,          /* workload finished */
 	DB_UCALL_CALIBRATE,     /* args[0] = guest TSC just before the exit */
+	DB_UCALL_CPU_PROBE,     /* args[0..1] = TSC cycles for the ring-3 and ring-0 loops */
 };
 
 struct db_ucall {

@@ -131,6 +131,21 @@ static bool should_stop(void)
 	return control->stop != 0;
 }
 
+static uint64_t probe_ring3(uint64_t iters)
+{
+	uint64_t t0 = rt_tsc(), a = 0;
+
+	__asm__ __volatile__("1: add $1, %%rax; xor %%rdx, %%rdx; add %%rax, %%rdx; dec %%rcx; jnz 1b"
+			     : "+a"(a), "+c"(iters) :: "rdx", "cc");
+	return rt_tsc() - t0;
+}
+
+/* The ring-3 half of the CPU probe (the host ran the ring-0 half before boot). */
+static void cpu_probe(void)
+{
+	ucall(DB_UCALL_CPU_PROBE, probe_ring3(DB_PROBE_ITERS_RING3), 0, 0);
+}
+
 static void calibrate_clock(void)
 {
 	for (int i = 0; i < 16; i++)
@@ -155,6 +170,10 @@ void guest_main(void)
 			      control->height, control->stride / 4 };
 	ctx.seed = control->seed;
 	calibrate_clock();
+	cpu_probe();
+	if (!ctx.fps_milli)
+		ctx.fps_milli = ops->default_fps_milli;
+	control->target_fps_milli = ctx.fps_milli;
 	control->fb_gva = control->vram_gva;
 	control->fb_len = (uint64_t)control->stride * control->height;
 	ucall(DB_UCALL_READY, 0, 0, 0);

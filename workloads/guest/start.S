@@ -23,6 +23,23 @@ isr_table:
 	vector = vector + 1
 	.endr
 
+	/* DB_PROBE_GATE_GPA: run by the host in ring 0 before the guest starts. */
+	.balign DB_ISR_STRIDE
+probe_ring0:
+	rdtsc
+	mov %eax, %r10d
+1:	add $1, %rax
+	xor %rdx, %rdx
+	add %rax, %rdx
+	dec %rcx
+	jnz 1b
+	rdtsc
+	sub %r10d, %eax
+	mov $DB_PORT_PROBE, %dx
+	outl %eax, %dx
+2:	hlt
+	jmp 2b
+
 isr_common:
 	/* The ring-0 stack is identity-mapped below 4 GiB: its address is its GPA. */
 	mov %rsp, %rax
