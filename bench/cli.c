@@ -22,6 +22,7 @@ static const char usage_text[] =
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
 "  --wopt K=V[,K=V]  workload options (see --list)\n"
+"  --sopt K=V[,K=V]  strategy options (see --list)\n"
 "  --ring-size BYTES dirty ring size per vCPU for dirty-ring strategies (default 65536)\n"
 "  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
 "  --json -          same as --out -\n"
@@ -88,7 +89,7 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -99,6 +100,7 @@ static const struct option long_options[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "wopt", required_argument, NULL, OPT_WOPT },
 	{ "ring-size", required_argument, NULL, OPT_RING },
+	{ "sopt", required_argument, NULL, OPT_SOPT },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
@@ -155,6 +157,7 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       bad(err, len, "--ring-size %s: want a power of two from 4096 to 1048576", arg) :
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
+	case OPT_SOPT: o->strategy_options = arg; return 0;
 	case OPT_OUT: o->out = arg; return 0;
 	case OPT_JSON:
 		return strcmp(arg, "-") ? bad(err, len, "--json %s: only '-' (stdout) is meaningful", arg) :

@@ -16,7 +16,11 @@ static void list_all(void)
 {
 	printf("strategies:\n");
 	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+	{
 		printf("  %-16s %s\n", (*s)->name, (*s)->description);
+		if ((*s)->options)
+			printf("  %-16s   options (--sopt): %s\n", "", (*s)->options);
+	}
 	printf("workloads (options: --wopt name=value,...):\n");
 	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
 		printf("  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,

@@ -9,6 +9,7 @@ struct run_options {
 	const char *strategy;
 	const char *workload;
 	const char *workload_options;   /* "k=v,k=v" for the workload */
+	const char *strategy_options;   /* "k=v,k=v" for the strategy */
 	double duration_s;
 	double warmup_s;
 	double rate_hz;

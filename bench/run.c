@@ -66,8 +66,9 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (kvm_vm_create(&rs->vm, &cfg))
 		return run_error(err, len, EXIT_RUN_FAILED, "creating the VM: %s", rs->vm.error);
 	fill_control(rs);
-	if (strategy_init(&rs->strategy, rs->sops, &rs->vm.be))
-		return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->strategy.error);
+	if (strategy_init_with_options(&rs->strategy, rs->sops, &rs->vm.be, rs->opt->strategy_options))
+		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
+				 "%s", rs->strategy.error);
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	clock_base_init(&rs->clock, rs->vm.tsc_khz);

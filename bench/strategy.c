@@ -32,7 +32,80 @@ int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len)
 	return 0;
 }
 
+static int parse_options(struct strategy *s, const char *spec)
+{
+	char buf[512], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", spec ? spec : "");
+	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(kv, '=');
+		struct strategy_option *o = &s->opt[s->nopt];
+
+		if (!eq || eq == kv || s->nopt == STRATEGY_MAX_OPTIONS ||
+		    (size_t)(eq - kv) >= sizeof(o->key) || strlen(eq + 1) >= sizeof(o->value)) {
+			snprintf(s->error, sizeof(s->error), "strategy option '%s': want key=value", kv);
+			s->bad_input = true;
+			return -1;
+		}
+		*eq = 0;
+		snprintf(o->key, sizeof(o->key), "%s", kv);
+		snprintf(o->value, sizeof(o->value), "%s", eq + 1);
+		s->nopt++;
+	}
+	return 0;
+}
+
+const char *strategy_option(struct strategy *s, const char *key, const char *def)
+{
+	const char *value = def;
+
+	for (unsigned i = 0; i < s->nopt; i++)
+		if (!strcmp(s->opt[i].key, key)) {
+			s->opt[i].used = true;
+			value = s->opt[i].value;
+		}
+	return value;
+}
+
+int strategy_option_long(struct strategy *s, const char *key, long def, long min, long max,
+			 long *out)
+{
+	const char *v = strategy_option(s, key, NULL);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	*out = strtol(v, &end, 10);
+	if (!*v || *end || *out < min || *out > max) {
+		snprintf(s->error, sizeof(s->error), "strategy option %s=%s: want an integer in %ld..%ld",
+			 key, v, min, max);
+		s->bad_input = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int check_options_used(struct strategy *s)
+{
+	for (unsigned i = 0; i < s->nopt; i++)
+		if (!s->opt[i].used) {
+			snprintf(s->error, sizeof(s->error), "strategy %s has no option '%s'%s%s",
+				 s->ops->name, s->opt[i].key, s->ops->options ? "; it takes: " : "",
+				 s->ops->options ? s->ops->options : "");
+			s->bad_input = true;
+			return -1;
+		}
+	return 0;
+}
+
 int strategy_init(struct strategy *s, const struct strategy_ops *ops, struct backend *be)
+{
+	return strategy_init_with_options(s, ops, be, NULL);
+}
+
+int strategy_init_with_options(struct strategy *s, const struct strategy_ops *ops,
+			       struct backend *be, const char *options)
 {
 	char why[200];
 
@@ -52,7 +125,9 @@ int strategy_init(struct strategy *s, const struct strategy_ops *ops, struct bac
 			 ops->name, why);
 		return -1;
 	}
-	return ops->init(s);
+	if (parse_options(s, options) || ops->init(s))
+		return -1;
+	return check_options_used(s);
 }
 
 int strategy_start(struct strategy *s)

@@ -39,12 +39,25 @@ struct strategy_ops {
 	int (*scan)(struct strategy *s, struct dirty_set *out);
 	void (*stop)(struct strategy *s);
 	void (*fini)(struct strategy *s);
+	/* Options it understands, for --list: "key=default|other ...; key=N". */
+	const char *options;
 	/* Optional: strategy-specific counters into the result's "strategy" object. */
 	void (*report)(struct strategy *s, json_t *obj);
 };
 
+#define STRATEGY_MAX_OPTIONS 8
+
+struct strategy_option {
+	char key[32];
+	char value[64];
+	bool used;
+};
+
 struct strategy {
 	const struct strategy_ops *ops;
+	struct strategy_option opt[STRATEGY_MAX_OPTIONS];
+	unsigned nopt;
+	bool bad_input;         /* the error is the user's: an unknown or malformed option */
 	struct backend *be;
 	const struct fb_geometry *geo;
 	void *priv;
@@ -59,6 +72,15 @@ int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len)
 
 int strategy_init(struct strategy *s, const struct strategy_ops *ops,
 		  struct backend *be);
+/* The same with "key=value,..." options (--sopt); a key the strategy does not
+ * ask for in its init hook is an error. */
+int strategy_init_with_options(struct strategy *s, const struct strategy_ops *ops,
+			       struct backend *be, const char *options);
+/* For init hooks: the value of option key, or def when not given. */
+const char *strategy_option(struct strategy *s, const char *key, const char *def);
+/* The same as an integer in [min, max]; -1 with s->error set when malformed. */
+int strategy_option_long(struct strategy *s, const char *key, long def, long min, long max,
+			 long *out);
 int strategy_start(struct strategy *s);
 /* Zero out, run the scan, convert pages to tiles. */
 int strategy_scan(struct strategy *s, struct dirty_set *out);
