@@ -34,12 +34,27 @@ int backend_dirty_log_clear(struct backend *be, const uint64_t *pages)
 	return CALL_HOOK(be, dirty_log_clear, be, pages);
 }
 
+long backend_dirty_ring_harvest(struct backend *be, uint64_t *pages)
+{
+	return CALL_HOOK(be, dirty_ring_harvest, be, pages);
+}
+
+int backend_dirty_ring_reset(struct backend *be)
+{
+	return CALL_HOOK(be, dirty_ring_reset, be);
+}
+
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 {
 	return be->ops->guest_ptr ? be->ops->guest_ptr(be, gpa, len) : NULL;
 }
 
-int backend_vram_invalidate(struct backend *be)
+int backend_vram_invalidate(struct backend *be, size_t first, size_t n)
 {
-	return CALL_HOOK(be, vram_invalidate, be);
+	return CALL_HOOK(be, vram_invalidate, be, first, n);
+}
+
+int backend_guest_tlb_flush(struct backend *be)
+{
+	return CALL_HOOK(be, guest_tlb_flush, be);
 }

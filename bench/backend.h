@@ -22,6 +22,7 @@ enum backend_feature {
 	BACKEND_GUEST_PAGETABLES = 1u << 3, /* host access to guest page tables */
 	BACKEND_VRAM_INVALIDATE  = 1u << 4, /* drop hypervisor mappings of VRAM */
 	BACKEND_PV_PAGE          = 1u << 5, /* page shared with the guest */
+	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
 };
 
 struct backend;
@@ -35,9 +36,18 @@ struct backend_ops {
 	int (*dirty_log_fetch)(struct backend *be, uint64_t *pages);
 	/* Manual mode: re-protect exactly the pages given. */
 	int (*dirty_log_clear)(struct backend *be, const uint64_t *pages);
+	/* Dirty ring: OR the VRAM page of every entry published since the last
+	 * harvest into pages (one bit per slot page), and hand the entries back
+	 * for reset. Returns the entries harvested, or -1. Callers serialise. */
+	long (*dirty_ring_harvest)(struct backend *be, uint64_t *pages);
+	/* Recycle harvested entries and write-protect their pages again. */
+	int (*dirty_ring_reset)(struct backend *be);
 	/* Pointer to guest physical memory [gpa, gpa + len), or NULL. */
 	void *(*guest_ptr)(struct backend *be, uint64_t gpa, size_t len);
-	int (*vram_invalidate)(struct backend *be);
+	/* Drop the hypervisor's mappings of VRAM pages [first, first + n). */
+	int (*vram_invalidate)(struct backend *be, size_t first, size_t n);
+	/* Make the guest re-walk its page tables (reload CR3) before returning. */
+	int (*guest_tlb_flush)(struct backend *be);
 };
 
 struct backend {
@@ -48,6 +58,7 @@ struct backend {
 	uint64_t vram_gpa;
 	size_t vram_slot_pages;         /* dirty logs cover the whole slot (>= geo.pages) */
 	uint64_t guest_cr3;             /* page-table root registered at READY */
+	const char *paging;             /* "tdp", "shadow" or "unknown": how the hypervisor maps guest memory */
 	char error[256];                /* why the last hook failed */
 };
 
@@ -60,7 +71,10 @@ int backend_dirty_log_start(struct backend *be, bool manual);
 int backend_dirty_log_stop(struct backend *be);
 int backend_dirty_log_fetch(struct backend *be, uint64_t *pages);
 int backend_dirty_log_clear(struct backend *be, const uint64_t *pages);
+long backend_dirty_ring_harvest(struct backend *be, uint64_t *pages);
+int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
-int backend_vram_invalidate(struct backend *be);
+int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
+int backend_guest_tlb_flush(struct backend *be);
 
 #endif

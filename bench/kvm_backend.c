@@ -81,6 +81,46 @@ static int kvm_dirty_log_clear(struct backend *be, const uint64_t *pages)
 	return 0;
 }
 
+/*
+ * Harvesting the dirty ring (Documentation/virt/kvm/api.rst, "dirty ring"):
+ * KVM fills an entry's slot and offset, then publishes it by setting
+ * KVM_DIRTY_GFN_F_DIRTY; we read the flag with acquire semantics so the
+ * slot and offset are the ones KVM wrote, and give the entry back by
+ * setting KVM_DIRTY_GFN_F_RESET with release semantics (KVM reads it in
+ * KVM_RESET_DIRTY_RINGS). The ring is a power of two; the cursor only grows.
+ * Entries come only from slots with KVM_MEM_LOG_DIRTY_PAGES, i.e. VRAM.
+ */
+static long kvm_dirty_ring_harvest(struct backend *be, uint64_t *pages)
+{
+	struct kvm_vm *vm = to_vm(be);
+	uint32_t mask = vm->dirty_ring_entries - 1;
+	long n = 0;
+
+	if (!vm->dirty_ring) {
+		errno = ENXIO;
+		return be_fail(be, "harvesting the dirty ring: the VM has none");
+	}
+	while (n < (long)vm->dirty_ring_entries) {
+		struct kvm_dirty_gfn *e = &vm->dirty_ring[vm->dirty_ring_next & mask];
+
+		if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
+			break;
+		if (e->slot == KVM_SLOT_VRAM && e->offset < be->vram_slot_pages)
+			pages[e->offset / 64] |= 1ull << (e->offset % 64);
+		__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		vm->dirty_ring_next++;
+		n++;
+	}
+	return n;
+}
+
+static int kvm_dirty_ring_reset(struct backend *be)
+{
+	if (ioctl(to_vm(be)->vm_fd, KVM_RESET_DIRTY_RINGS, 0) < 0)
+		return be_fail(be, "KVM_RESET_DIRTY_RINGS");
+	return 0;
+}
+
 static void *kvm_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 {
 	return kvm_vm_gpa(to_vm(be), gpa, len);
@@ -89,23 +129,37 @@ static void *kvm_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 /* MADV_DONTNEED on the MAP_SHARED memfd mapping zaps the host PTEs (the
  * pages stay in the memfd); the MMU notifier then drops KVM's mappings, and
  * the guest's next access refaults through its own page tables. */
-static int kvm_vram_invalidate(struct backend *be)
+static int kvm_vram_invalidate(struct backend *be, size_t first, size_t n)
+{
+	if (madvise(be->vram + first * 4096, n * 4096, MADV_DONTNEED))
+		return be_fail(be, "madvise(MADV_DONTNEED) on VRAM");
+	return 0;
+}
+
+/* Only the vCPU thread may touch vCPU state: the harness installs a request
+ * hook that kicks it out of KVM_RUN, reloads CR3 there and waits for it. */
+static int kvm_guest_tlb_flush(struct backend *be)
 {
 	struct kvm_vm *vm = to_vm(be);
 
-	if (madvise(be->vram, vm->vram_size, MADV_DONTNEED))
-		return be_fail(be, "madvise(MADV_DONTNEED) on VRAM");
+	if (!vm->tlb_flush_request || vm->tlb_flush_request(vm->tlb_flush_arg)) {
+		snprintf(be->error, sizeof(be->error), "guest TLB flush request failed");
+		return -1;
+	}
 	return 0;
 }
 
 const struct backend_ops kvm_backend_ops = {
 	.name = "kvm",
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
-		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE,
+		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
 	.dirty_log_clear = kvm_dirty_log_clear,
+	.dirty_ring_harvest = kvm_dirty_ring_harvest,
+	.dirty_ring_reset = kvm_dirty_ring_reset,
 	.guest_ptr = kvm_guest_ptr,
 	.vram_invalidate = kvm_vram_invalidate,
+	.guest_tlb_flush = kvm_guest_tlb_flush,
 };

@@ -62,6 +62,34 @@ static const char *guest_string(struct vcpu_thread *t, uint64_t gpa)
 	return s;
 }
 
+/* Two CR3 writes (the second restores it) make KVM reset the vCPU's MMU
+ * context, which flushes the guest's TLB; the same value alone would not. */
+static void service_tlb_flush_locked(struct vcpu_thread *t)
+{
+	struct kvm_sregs sregs;
+
+	if (t->flush_requested) {
+		if (!ioctl(t->vm->vcpu_fd, KVM_GET_SREGS, &sregs)) {
+			uint64_t cr3 = sregs.cr3;
+
+			sregs.cr3 = cr3 ^ 0x8;  /* PWT */
+			ioctl(t->vm->vcpu_fd, KVM_SET_SREGS, &sregs);
+			sregs.cr3 = cr3;
+			ioctl(t->vm->vcpu_fd, KVM_SET_SREGS, &sregs);
+		}
+		t->flush_requested = false;
+		t->tlb_flushes++;
+		pthread_cond_broadcast(&t->cond);
+	}
+}
+
+static void service_tlb_flush(struct vcpu_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	service_tlb_flush_locked(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
 /* Sleep until the guest's deadline or until asked to stop, whichever first. */
 static void guest_sleep(struct vcpu_thread *t, uint64_t guest_deadline)
 {
@@ -100,8 +128,10 @@ static enum step wait_for_go(struct vcpu_thread *t)
 	if (t->state != VCPU_FAILED)
 		t->state = VCPU_READY;
 	pthread_cond_broadcast(&t->cond);
-	while (!t->go && t->state != VCPU_FAILED)
+	while (!t->go && t->state != VCPU_FAILED) {
+		service_tlb_flush_locked(t);
 		pthread_cond_wait(&t->cond, &t->lock);
+	}
 	if (t->state == VCPU_READY)
 		t->state = VCPU_RUNNING;
 	pthread_mutex_unlock(&t->lock);
@@ -125,6 +155,7 @@ static enum step handle_ucall(struct vcpu_thread *t, uint32_t gpa, uint64_t befo
 		return wait_for_go(t);
 	case DB_UCALL_SLEEP:
 		guest_sleep(t, uc->args[0]);
+		service_tlb_flush(t);
 		return STEP_CONTINUE;
 	case DB_UCALL_PRINT:
 		if (t->verbose)
@@ -201,6 +232,24 @@ static enum step handle_exit(struct vcpu_thread *t, uint64_t before, uint64_t af
 	}
 }
 
+int vcpu_thread_request_tlb_flush(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	int ret;
+
+	pthread_mutex_lock(&t->lock);
+	t->flush_requested = true;
+	t->vm->run->immediate_exit = 1;
+	pthread_cond_broadcast(&t->cond);       /* it may be waiting for go */
+	pthread_kill(t->tid, SIGUSR1);
+	while (t->flush_requested && t->state != VCPU_FAILED && t->state != VCPU_DONE)
+		pthread_cond_wait(&t->cond, &t->lock);
+	ret = t->flush_requested ? -1 : 0;
+	t->flush_requested = false;
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
 static void *vcpu_main(void *arg)
 {
 	struct vcpu_thread *t = arg;
@@ -218,6 +267,7 @@ static void *vcpu_main(void *arg)
 			t->vm->run->immediate_exit = 0;
 			if (vcpu_thread_failed(t))
 				break;
+			service_tlb_flush(t);
 			continue;
 		}
 		if (ret < 0)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kvm_vm.h"
+#include "platform.h"
 
 extern const uint8_t guest_image_start[], guest_image_end[];
 
@@ -59,6 +60,15 @@ static int fail(struct kvm_vm *vm, const char *fmt, ...)
 		snprintf(vm->error + strlen(vm->error), sizeof(vm->error) - strlen(vm->error),
 			 ": %s", strerror(err));
 	return -1;
+}
+
+static const char *kvm_paging_mode(int kvm_fd)
+{
+	json_t *platform = platform_detect(kvm_fd);
+	const char *mode = platform_paging_mode(platform);
+
+	json_decref(platform);
+	return mode;            /* a string literal, outlives the JSON */
 }
 
 int kvm_probe(char *why, size_t len)
@@ -329,6 +339,7 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 	if (load_guest_elf(vm))
 		return -1;
 	vm->be.control = (struct db_control *)(vm->ram + DB_CONTROL_GPA);
+	vm->be.paging = kvm_paging_mode(vm->kvm_fd);
 	vm->be.guest_cr3 = DB_PGTABLE_GPA;
 	return create_vcpu(vm);
 }

@@ -37,6 +37,8 @@ struct kvm_vm {
 	uint32_t dirty_ring_entries;
 	uint32_t dirty_ring_next;       /* harvest cursor */
 	uint64_t entry_rip;
+	int (*tlb_flush_request)(void *arg);    /* installed by the harness */
+	void *tlb_flush_arg;
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
 	char error[512];
 };

@@ -113,6 +113,30 @@ static json_t *exits_block(const struct run_state *rs)
 		"exits_per_s", ratio_or_null((double)exits, rs->measured_s));
 }
 
+/* The scan against the compare floor measured before boot (bench/membw.h):
+ * how close a full compare is to memory speed, and what any scan costs in
+ * units of one. */
+static json_t *calibration_block(const struct run_state *rs)
+{
+	const struct membw_floor *f = &rs->membw;
+	double p50 = hist_count(&rs->scan_ns) ? hist_percentile(&rs->scan_ns, 50) : -1;
+
+	if (!rs->membw_ok)
+		return json_pack("{s:n, s:n, s:s}", "membw_floor_us", "scan_to_floor_ratio",
+				 "reason", "could not allocate the floor's buffers");
+	return json_pack("{s:f, s:o, s:s, s:f, s:o, s:s, s:I, s:I, s:s}",
+		"membw_floor_us", f->cold_ns / 1e3,
+		"scan_to_floor_ratio", p50 >= 0 ? ratio_or_null(p50, f->cold_ns) : json_null(),
+		"floor_method", f->cold_method,
+		"hot_floor_us", f->hot_ns / 1e3,
+		"scan_to_hot_floor_ratio", p50 >= 0 ? ratio_or_null(p50, f->hot_ns) : json_null(),
+		"hot_method", f->hot_method,
+		"bytes_read", (json_int_t)(2 * rs->geo.bytes),
+		"reps", (json_int_t)f->reps,
+		"definition", "best time to compare two equal framebuffer-sized buffers; "
+			      "membw: caches flushed before each repetition, hot: cache-resident");
+}
+
 static json_t *strategy_block(const struct run_state *rs)
 {
 	json_t *obj = json_pack("{s:s, s:s, s:I}", "name", rs->sops->name,
@@ -137,7 +161,7 @@ json_t *result_build(const struct run_state *rs)
 {
 	json_t *latency = hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true);
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", RESULT_SCHEMA, "status", "ok",
 		"run", run_block(rs),
 		"platform", platform_detect(rs->vm.kvm_fd),
@@ -147,7 +171,8 @@ json_t *result_build(const struct run_state *rs)
 		"dirty", dirty_block(rs),
 		"latency_us", latency,
 		"exits", exits_block(rs),
-		"kvm_stats", kvm_stats_block(rs));
+		"kvm_stats", kvm_stats_block(rs),
+		"calibration", calibration_block(rs));
 }
 
 int result_write(const json_t *result, const char *path, char *err, size_t errlen)

@@ -54,6 +54,12 @@ static void fill_control(struct run_state *rs)
 	c->tile_h = rs->geo.tile_h;
 }
 
+/* KVM_EXIT_DIRTY_RING_FULL, on the vCPU thread: the strategy harvests. */
+static int ring_full(void *arg)
+{
+	return strategy_ring_full(arg);
+}
+
 static int boot(struct run_state *rs, char *err, size_t len)
 {
 	struct kvm_vm_config cfg = { .geo = rs->geo };
@@ -78,6 +84,10 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	rs->vcpu.clock = &rs->clock;
 	rs->vcpu.cpu = VCPU_CPU;
 	rs->vcpu.verbose = !rs->opt->quiet;
+	rs->vcpu.dirty_ring_full = ring_full;
+	rs->vcpu.dirty_ring_arg = &rs->strategy;
+	rs->vm.tlb_flush_request = vcpu_thread_request_tlb_flush;
+	rs->vm.tlb_flush_arg = &rs->vcpu;
 	if (vcpu_thread_start(&rs->vcpu))
 		return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
 	if (vcpu_thread_wait_ready(&rs->vcpu, READY_TIMEOUT_MS))
@@ -197,6 +207,8 @@ static int finish(struct run_state *rs, char *err, size_t len)
 	if (rs->vm.be.control->overflow)
 		return run_error(err, len, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
 	strategy_stop(&rs->strategy);
+	if (rs->vm.be.control->target_fps_milli)
+		rs->fps_milli = rs->vm.be.control->target_fps_milli;
 	return EXIT_OK;
 }
 
@@ -248,6 +260,9 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 	*result = NULL;
 	vcpu_pin_self(SCAN_CPU);
 	status = prepare(rs, opt, err, errlen);
+	/* Before the guest runs, so it measures this core alone (~60 ms). */
+	if (!status)
+		rs->membw_ok = !membw_measure(rs->geo.bytes, MEMBW_REPS, &rs->membw);
 	if (!status)
 		status = boot(rs, err, errlen);
 	if (!status)

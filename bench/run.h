@@ -22,6 +22,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 #include "kvm_stats.h"
 #include "kvm_vcpu.h"
 #include "kvm_vm.h"
+#include "membw.h"
 #include "oracle.h"
 #include "strategy.h"
 #include "../workloads/workload.h"
@@ -47,6 +48,8 @@ struct run_state {
 	uint64_t io_exits_start, io_exits_end;
 	uint64_t ring_full_start, ring_full_end;
 	uint32_t fps_milli;             /* the workload's frame rate */
+	struct membw_floor membw;       /* measured before boot, for "calibration" */
+	bool membw_ok;
 	char started_at[32];            /* ISO 8601 UTC */
 };
 #endif

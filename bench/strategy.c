@@ -151,6 +151,16 @@ int strategy_scan(struct strategy *s, struct dirty_set *out)
 	return 0;
 }
 
+int strategy_ring_full(struct strategy *s)
+{
+	if (!s->ops || !s->ops->ring_full) {
+		snprintf(s->error, sizeof(s->error), "the dirty ring filled up but %s does not harvest one",
+			 s->ops ? s->ops->name : "no strategy");
+		return -1;
+	}
+	return s->ops->ring_full(s);
+}
+
 void strategy_stop(struct strategy *s)
 {
 	s->ops->stop(s);

@@ -39,6 +39,11 @@ struct strategy_ops {
 	int (*scan)(struct strategy *s, struct dirty_set *out);
 	void (*stop)(struct strategy *s);
 	void (*fini)(struct strategy *s);
+	/* Optional, for strategies on a dirty ring: called on the vCPU thread,
+	 * concurrently with scan, when the hypervisor's ring is full. The vCPU
+	 * cannot run until it returns 0, so make room now, and keep what was
+	 * harvested for the next scan. -1 stops the run. */
+	int (*ring_full)(struct strategy *s);
 	/* Options it understands, for --list: "key=default|other ...; key=N". */
 	const char *options;
 	/* Optional: strategy-specific counters into the result's "strategy" object. */
@@ -84,6 +89,8 @@ int strategy_option_long(struct strategy *s, const char *key, long def, long min
 int strategy_start(struct strategy *s);
 /* Zero out, run the scan, convert pages to tiles. */
 int strategy_scan(struct strategy *s, struct dirty_set *out);
+/* On the vCPU thread: the dirty ring is full. -1 without a ring_full hook. */
+int strategy_ring_full(struct strategy *s);
 void strategy_stop(struct strategy *s);
 void strategy_fini(struct strategy *s);
 

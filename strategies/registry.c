@@ -5,9 +5,19 @@
 
 extern const struct strategy_ops strategy_none;
 extern const struct strategy_ops strategy_memcmp;
+extern const struct strategy_ops strategy_memcmp_qemu;
+extern const struct strategy_ops strategy_logdirty;
+extern const struct strategy_ops strategy_logdirty_manual;
+extern const struct strategy_ops strategy_dirtyring;
+extern const struct strategy_ops strategy_ptebits;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
 	&strategy_memcmp,
+	&strategy_memcmp_qemu,
+	&strategy_logdirty,
+	&strategy_logdirty_manual,
+	&strategy_dirtyring,
+	&strategy_ptebits,
 	NULL,
 };

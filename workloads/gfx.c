@@ -1,18 +1,28 @@
 /*
- * 32 bpp drawing primitives with exact damage (see gfx.h). All clipping is
- * done in 64-bit arithmetic so that no combination of int32_t coordinates
- * and sizes can overflow.
+ * 32 bpp drawing primitives with exact damage (see gfx.h). Every primitive
+ * compares while it writes: a pixel that already holds its new value is
+ * neither written nor declared, so content-based strategies and the oracle
+ * agree on what changed. All clipping is done in 64-bit arithmetic so that no
+ * combination of int32_t coordinates and sizes can overflow.
  */
 #include "gfx.h"
 
 #include "font8x16.h"
 
-/* Rows at least this wide are filled with 64-bit stores, two pixels each. */
-#define GFX_WIDE_FILL 8
+/* Runs of one row that can be merged with the next row's; further runs are
+ * declared one row high. A row of text has up to four runs per glyph, so
+ * this covers 256 glyphs (2048 pixels); 32 KiB of stack per call. */
+#define GFX_RUNS_MAX 1024
+/* Pixels of a text row expanded into a buffer at a time. */
+#define GFX_TEXT_CHUNK 256
 
-/* A 64-bit view of pixel memory; may_alias because the same memory is read
- * and written as uint32_t elsewhere. */
-typedef uint64_t gfx_u64 __attribute__((may_alias));
+/* 64- and 128-bit views of pixel memory: may_alias because the same memory
+ * is read and written as uint32_t, aligned(4) because a row may start at any
+ * pixel. The 128-bit one is a GCC vector (SSE2, baseline x86-64, enabled in
+ * the guest): four pixels compared in one instruction. */
+typedef uint64_t gfx_u64 __attribute__((may_alias, aligned(4)));
+typedef uint32_t gfx_v4 __attribute__((vector_size(16), may_alias, aligned(4)));
+typedef uint64_t gfx_v2 __attribute__((vector_size(16)));
 
 /* Intersect [pos, pos + len) with [lo, hi). */
 static bool gfx_clip_span(int64_t pos, int64_t len, int64_t lo, int64_t hi,
@@ -37,43 +47,306 @@ bool gfx_clip(const struct fb *fb, int32_t x, int32_t y, int32_t w, int32_t h,
 	       gfx_clip_span(y, h, 0, fb->height, &out->y, &out->h);
 }
 
+/* --- damage: runs of changed pixels, merged down the rows ----------------- */
+
+/*
+ * One primitive call's damage. Each row's maximal runs of changed pixels
+ * arrive in order (left to right, or right to left when `reverse`); at the
+ * end of a row, a run with the same x and w as a rectangle that reached the
+ * row before (the row after when `upward`) extends it, so a fully changed
+ * w x h area is declared as one rectangle. Rectangles nothing extends are
+ * declared at once.
+ */
+struct gfx_damage {
+	uint32_t row;                   /* the row cur belongs to */
+	bool upward, reverse;
+	unsigned ncur, nopen;
+	struct gfx_box *cur, *open;     /* this row's runs; rects open below, by x */
+	struct gfx_box buf[2][GFX_RUNS_MAX];
+};
+
+static void gfx_damage_start(struct gfx_damage *d, bool upward, bool reverse)
+{
+	d->row = UINT32_MAX;
+	d->upward = upward;
+	d->reverse = reverse;
+	d->ncur = d->nopen = 0;
+	d->cur = d->buf[0];
+	d->open = d->buf[1];
+}
+
 static void gfx_declare(const struct gfx_box *b)
 {
 	rt_damage(b->x, b->y, b->w, b->h);
 }
 
-static void gfx_fill_row(uint32_t *p, uint32_t n, uint32_t color)
+/* Does the row's run c continue the open rectangle o? */
+static bool gfx_damage_extends(const struct gfx_damage *d, const struct gfx_box *o,
+			       const struct gfx_box *c)
 {
-	if (n < GFX_WIDE_FILL) {
-		for (uint32_t i = 0; i < n; i++)
-			p[i] = color;
-		return;
-	}
-	if ((uintptr_t)p & 4) {
-		*p++ = color;   /* align to 8 bytes for the 64-bit stores */
-		n--;
-	}
-	gfx_u64 *q = (gfx_u64 *)p;
-	uint64_t pair = (uint64_t)color << 32 | color;
-	for (uint32_t i = 0; i < n / 2; i++)
-		q[i] = pair;
-	if (n & 1)
-		p[n - 1] = color;
+	if (o->x != c->x || o->w != c->w)
+		return false;
+	return d->upward ? o->y == c->y + 1 : o->y + o->h == c->y;
 }
 
-static void gfx_fill_box(struct fb *fb, const struct gfx_box *b, uint32_t color)
+static void gfx_damage_reverse_row(struct gfx_damage *d)
 {
-	for (uint32_t row = 0; row < b->h; row++)
-		gfx_fill_row(gfx_pixel_ptr(fb, b->x, b->y + row), b->w, color);
-	gfx_declare(b);
+	for (unsigned i = 0, j = d->ncur - 1; i < j; i++, j--) {
+		struct gfx_box t = d->cur[i];
+		d->cur[i] = d->cur[j];
+		d->cur[j] = t;
+	}
 }
+
+/* Merge the finished row into the open rectangles: both lists are sorted by
+ * x and free of overlap, so one pass pairs them up. */
+static void gfx_damage_end_row(struct gfx_damage *d)
+{
+	if (d->reverse && d->ncur > 1)
+		gfx_damage_reverse_row(d);
+	unsigned i = 0;
+	for (unsigned j = 0; j < d->ncur; j++) {
+		struct gfx_box *c = &d->cur[j];
+		while (i < d->nopen && d->open[i].x < c->x)
+			gfx_declare(&d->open[i++]);
+		if (i < d->nopen && gfx_damage_extends(d, &d->open[i], c)) {
+			uint32_t y = d->upward ? c->y : d->open[i].y;
+			*c = d->open[i++];
+			c->y = y;
+			c->h++;
+		}
+	}
+	while (i < d->nopen)
+		gfx_declare(&d->open[i++]);
+	struct gfx_box *t = d->open;
+	d->open = d->cur;
+	d->nopen = d->ncur;
+	d->cur = t;
+	d->ncur = 0;
+}
+
+/* Pixels [x, x + w) of row y changed. */
+static void gfx_damage_run(struct gfx_damage *d, uint32_t x, uint32_t y, uint32_t w)
+{
+	if (y != d->row) {
+		gfx_damage_end_row(d);
+		d->row = y;
+	}
+	if (d->ncur) {
+		/* A run cut by a chunk boundary continues the last one. */
+		struct gfx_box *last = &d->cur[d->ncur - 1];
+		if (!d->reverse && last->x + last->w == x) {
+			last->w += w;
+			return;
+		}
+		if (d->reverse && x + w == last->x) {
+			last->x = x;
+			last->w += w;
+			return;
+		}
+	}
+	if (d->ncur == GFX_RUNS_MAX)
+		gfx_declare(&d->cur[--d->ncur]);
+	d->cur[d->ncur++] = (struct gfx_box){ x, y, w, 1 };
+}
+
+static void gfx_damage_finish(struct gfx_damage *d)
+{
+	gfx_damage_end_row(d);
+	gfx_damage_end_row(d);  /* an empty row closes every open rectangle */
+}
+
+/* --- row kernels: compare, write what differs, report the runs ----------- */
+
+static inline uint64_t gfx_pair(uint32_t c)
+{
+	return (uint64_t)c << 32 | c;
+}
+
+/* Both pixels of a 64-bit xor differ: the word can be written whole. */
+static inline bool gfx_both_differ(uint64_t x)
+{
+	return ((uint32_t)x != 0) & ((uint32_t)(x >> 32) != 0);
+}
+
+/* Some lane of a vector comparison's result is true. */
+static inline bool gfx_any(gfx_v4 m)
+{
+	gfx_v2 q = (gfx_v2)m;
+	return (q[0] | q[1]) != 0;
+}
+
+/* From i, the first pixel not already color (n if none). */
+static uint32_t gfx_fill_skip(const uint32_t *p, uint32_t i, uint32_t n, uint32_t color)
+{
+	uint64_t pair = gfx_pair(color);
+	for (;;) {
+		for (; i + 8 <= n; i += 8) {
+			const gfx_v4 *q = (const gfx_v4 *)(p + i);
+			if (gfx_any((gfx_v4)(q[0] != color) | (gfx_v4)(q[1] != color)))
+				break;
+		}
+		while (i + 2 <= n && *(const gfx_u64 *)(p + i) == pair)
+			i += 2;
+		if (i == n || p[i] != color)
+			return i;
+		i++;
+	}
+}
+
+/* From i, write color up to the first pixel that already has it. */
+static uint32_t gfx_fill_set(uint32_t *p, uint32_t i, uint32_t n, uint32_t color)
+{
+	uint64_t pair = gfx_pair(color);
+	for (;;) {
+		for (; i + 8 <= n; i += 8) {
+			gfx_v4 *q = (gfx_v4 *)(p + i);
+			if (gfx_any((gfx_v4)(q[0] == color) | (gfx_v4)(q[1] == color)))
+				break;
+			q[0] = q[1] = (gfx_v4){ color, color, color, color };
+		}
+		while (i + 2 <= n && gfx_both_differ(*(gfx_u64 *)(p + i) ^ pair)) {
+			*(gfx_u64 *)(p + i) = pair;
+			i += 2;
+		}
+		if (i == n || p[i] == color)
+			return i;
+		p[i++] = color;
+	}
+}
+
+static void gfx_fill_row(struct gfx_damage *d, uint32_t *p, uint32_t x, uint32_t y,
+			 uint32_t n, uint32_t color)
+{
+	uint32_t i = 0;
+	while ((i = gfx_fill_skip(p, i, n, color)) < n) {
+		uint32_t start = i;
+		i = gfx_fill_set(p, i, n, color);
+		gfx_damage_run(d, x + start, y, i - start);
+	}
+}
+
+/* The same against a source row s. Going forward, every pixel of s is read
+ * before p's store to it, so p may overlap s from below (p < s). */
+static uint32_t gfx_copy_skip(const uint32_t *p, const uint32_t *s, uint32_t i, uint32_t n)
+{
+	for (;;) {
+		for (; i + 8 <= n; i += 8) {
+			const gfx_v4 *q = (const gfx_v4 *)(p + i), *r = (const gfx_v4 *)(s + i);
+			if (gfx_any((gfx_v4)(q[0] != r[0]) | (gfx_v4)(q[1] != r[1])))
+				break;
+		}
+		while (i + 2 <= n && *(const gfx_u64 *)(p + i) == *(const gfx_u64 *)(s + i))
+			i += 2;
+		if (i == n || p[i] != s[i])
+			return i;
+		i++;
+	}
+}
+
+static uint32_t gfx_copy_set(uint32_t *p, const uint32_t *s, uint32_t i, uint32_t n)
+{
+	for (;;) {
+		for (; i + 8 <= n; i += 8) {
+			gfx_v4 *q = (gfx_v4 *)(p + i);
+			gfx_v4 v0 = ((const gfx_v4 *)(s + i))[0], v1 = ((const gfx_v4 *)(s + i))[1];
+			if (gfx_any((gfx_v4)(q[0] == v0) | (gfx_v4)(q[1] == v1)))
+				break;
+			q[0] = v0;
+			q[1] = v1;
+		}
+		while (i + 2 <= n) {
+			uint64_t v = *(const gfx_u64 *)(s + i);
+			if (!gfx_both_differ(*(gfx_u64 *)(p + i) ^ v))
+				break;
+			*(gfx_u64 *)(p + i) = v;
+			i += 2;
+		}
+		if (i == n || p[i] == s[i])
+			return i;
+		p[i] = s[i];
+		i++;
+	}
+}
+
+static void gfx_copy_row(struct gfx_damage *d, uint32_t *p, const uint32_t *s,
+			 uint32_t x, uint32_t y, uint32_t n)
+{
+	uint32_t i = 0;
+	while ((i = gfx_copy_skip(p, s, i, n)) < n) {
+		uint32_t start = i;
+		i = gfx_copy_set(p, s, i, n);
+		gfx_damage_run(d, x + start, y, i - start);
+	}
+}
+
+/* Backward versions for p overlapping s from above (p > s, same row): i is
+ * the end of what is left, and moves down. */
+static uint32_t gfx_copy_skip_back(const uint32_t *p, const uint32_t *s, uint32_t i)
+{
+	for (;;) {
+		for (; i >= 8; i -= 8) {
+			const gfx_v4 *q = (const gfx_v4 *)(p + i - 8), *r = (const gfx_v4 *)(s + i - 8);
+			if (gfx_any((gfx_v4)(q[0] != r[0]) | (gfx_v4)(q[1] != r[1])))
+				break;
+		}
+		while (i >= 2 && *(const gfx_u64 *)(p + i - 2) == *(const gfx_u64 *)(s + i - 2))
+			i -= 2;
+		if (i == 0 || p[i - 1] != s[i - 1])
+			return i;
+		i--;
+	}
+}
+
+static uint32_t gfx_copy_set_back(uint32_t *p, const uint32_t *s, uint32_t i)
+{
+	for (;;) {
+		for (; i >= 8; i -= 8) {
+			gfx_v4 *q = (gfx_v4 *)(p + i - 8);
+			gfx_v4 v0 = ((const gfx_v4 *)(s + i - 8))[0], v1 = ((const gfx_v4 *)(s + i - 8))[1];
+			if (gfx_any((gfx_v4)(q[0] == v0) | (gfx_v4)(q[1] == v1)))
+				break;
+			q[1] = v1;
+			q[0] = v0;
+		}
+		while (i >= 2) {
+			uint64_t v = *(const gfx_u64 *)(s + i - 2);
+			if (!gfx_both_differ(*(gfx_u64 *)(p + i - 2) ^ v))
+				break;
+			*(gfx_u64 *)(p + i - 2) = v;
+			i -= 2;
+		}
+		if (i == 0 || p[i - 1] == s[i - 1])
+			return i;
+		p[i - 1] = s[i - 1];
+		i--;
+	}
+}
+
+static void gfx_copy_row_back(struct gfx_damage *d, uint32_t *p, const uint32_t *s,
+			      uint32_t x, uint32_t y, uint32_t n)
+{
+	uint32_t i = n;
+	while ((i = gfx_copy_skip_back(p, s, i)) > 0) {
+		uint32_t end = i;
+		i = gfx_copy_set_back(p, s, i);
+		gfx_damage_run(d, x + i, y, end - i);
+	}
+}
+
+/* --- primitives ------------------------------------------------------------ */
 
 void gfx_fill_rect(struct fb *fb, int32_t x, int32_t y, int32_t w, int32_t h,
 		   uint32_t color)
 {
 	struct gfx_box b;
-	if (gfx_clip(fb, x, y, w, h, &b))
-		gfx_fill_box(fb, &b, color);
+	struct gfx_damage d;
+	if (!gfx_clip(fb, x, y, w, h, &b))
+		return;
+	gfx_damage_start(&d, false, false);
+	for (uint32_t row = b.y; row < b.y + b.h; row++)
+		gfx_fill_row(&d, gfx_pixel_ptr(fb, b.x, row), b.x, row, b.w, color);
+	gfx_damage_finish(&d);
 }
 
 void gfx_put_pixel(struct fb *fb, int32_t x, int32_t y, uint32_t color)
@@ -97,34 +370,59 @@ static const uint8_t *gfx_glyph_bits(char c)
 	return font8x16[u < 128 ? u : '?'];
 }
 
-/* Draw the part of the glyph cell at (x, y) that lies in clip, declaring
- * nothing: the callers declare once for a whole cell or string. */
-static void gfx_glyph_clipped(struct fb *fb, int64_t x, int64_t y,
-			      const struct gfx_box *clip, char c,
-			      uint32_t fg, uint32_t bg)
+/* Pixels [k, k + n) of glyph row `row` across the string s, k counted from
+ * the left edge of its first cell. */
+static void gfx_text_pixels(uint32_t *out, const char *s, uint64_t k, uint32_t n,
+			    uint32_t row, uint32_t fg, uint32_t bg)
 {
-	struct gfx_box b;
-	if (!gfx_clip_span(x, GFX_GLYPH_W, clip->x, (int64_t)clip->x + clip->w, &b.x, &b.w) ||
-	    !gfx_clip_span(y, GFX_GLYPH_H, clip->y, (int64_t)clip->y + clip->h, &b.y, &b.h))
-		return;
-	const uint8_t *glyph = gfx_glyph_bits(c);
-	uint32_t ox = (uint32_t)(b.x - x), oy = (uint32_t)(b.y - y);
-	for (uint32_t row = 0; row < b.h; row++) {
-		uint32_t bits = (uint32_t)glyph[oy + row] << ox;
-		uint32_t *p = gfx_pixel_ptr(fb, b.x, b.y + row);
-		for (uint32_t col = 0; col < b.w; col++, bits <<= 1)
-			p[col] = (bits & 0x80) ? fg : bg;
+	const char *cell = s + k / GFX_GLYPH_W;
+	uint32_t col = (uint32_t)(k % GFX_GLYPH_W);
+	for (uint32_t i = 0; i < n; cell++, col = 0) {
+		uint32_t bits = (uint32_t)gfx_glyph_bits(*cell)[row] << col;
+		for (; col < GFX_GLYPH_W && i < n; col++, i++, bits <<= 1)
+			out[i] = bits & 0x80 ? fg : bg;
 	}
+}
+
+/* len cells of s from (x, y), NULs included (they draw blank). Returns the
+ * x just after the last cell, in 64 bits. */
+static int64_t gfx_text(struct fb *fb, int32_t x, int32_t y, const char *s, size_t len,
+			uint32_t fg, uint32_t bg)
+{
+	int64_t end = (int64_t)x + (int64_t)len * GFX_GLYPH_W;
+	struct gfx_box b;
+	struct gfx_damage d;
+	uint32_t buf[GFX_TEXT_CHUNK];
+	if (!gfx_clip_span(x, end - x, 0, fb->width, &b.x, &b.w) ||
+	    !gfx_clip_span(y, GFX_GLYPH_H, 0, fb->height, &b.y, &b.h))
+		return end;
+	gfx_damage_start(&d, false, false);
+	uint64_t k0 = (uint64_t)((int64_t)b.x - x);
+	for (uint32_t row = b.y; row < b.y + b.h; row++) {
+		uint32_t glyph_row = (uint32_t)((int64_t)row - y);
+		for (uint32_t i = 0; i < b.w; i += GFX_TEXT_CHUNK) {
+			uint32_t n = b.w - i < GFX_TEXT_CHUNK ? b.w - i : GFX_TEXT_CHUNK;
+			gfx_text_pixels(buf, s, k0 + i, n, glyph_row, fg, bg);
+			gfx_copy_row(&d, gfx_pixel_ptr(fb, b.x + i, row), buf, b.x + i, row, n);
+		}
+	}
+	gfx_damage_finish(&d);
+	return end;
+}
+
+void gfx_render_text(uint32_t *buf, uint32_t stride_px, const char *s, size_t len,
+		     uint32_t fg, uint32_t bg)
+{
+	RT_ASSERT(len <= UINT32_MAX / GFX_GLYPH_W);
+	for (uint32_t row = 0; row < GFX_GLYPH_H; row++)
+		gfx_text_pixels(buf + (size_t)row * stride_px, s, 0, (uint32_t)len * GFX_GLYPH_W,
+				row, fg, bg);
 }
 
 void gfx_draw_glyph(struct fb *fb, int32_t x, int32_t y, char c, uint32_t fg,
 		    uint32_t bg)
 {
-	struct gfx_box b;
-	if (!gfx_clip(fb, x, y, GFX_GLYPH_W, GFX_GLYPH_H, &b))
-		return;
-	gfx_glyph_clipped(fb, x, y, &b, c, fg, bg);
-	gfx_declare(&b);
+	gfx_text(fb, x, y, &c, 1, fg, bg);
 }
 
 static int32_t gfx_saturate(int64_t v)
@@ -138,21 +436,7 @@ int32_t gfx_draw_textn(struct fb *fb, int32_t x, int32_t y, const char *s,
 	size_t len = 0;
 	while (len < n && s[len])
 		len++;
-	int64_t end = (int64_t)x + (int64_t)len * GFX_GLYPH_W;
-	struct gfx_box b;
-	if (!gfx_clip_span(x, end - x, 0, fb->width, &b.x, &b.w) ||
-	    !gfx_clip_span(y, GFX_GLYPH_H, 0, fb->height, &b.y, &b.h))
-		return gfx_saturate(end);
-	/* Only the cells that reach the screen: from the one holding b.x on. */
-	size_t first = (size_t)(((int64_t)b.x - x) / GFX_GLYPH_W);
-	for (size_t i = first; i < len; i++) {
-		int64_t cx = (int64_t)x + (int64_t)i * GFX_GLYPH_W;
-		if (cx >= (int64_t)b.x + b.w)
-			break;
-		gfx_glyph_clipped(fb, cx, y, &b, s[i], fg, bg);
-	}
-	gfx_declare(&b);
-	return gfx_saturate(end);
+	return gfx_saturate(gfx_text(fb, x, y, s, len, fg, bg));
 }
 
 int32_t gfx_draw_text(struct fb *fb, int32_t x, int32_t y, const char *s,
@@ -165,14 +449,16 @@ void gfx_blit(struct fb *fb, int32_t x, int32_t y, int32_t w, int32_t h,
 	      const uint32_t *src, uint32_t src_stride_px)
 {
 	struct gfx_box b;
+	struct gfx_damage d;
 	if (!gfx_clip(fb, x, y, w, h, &b))
 		return;
 	const uint32_t *from = src + (size_t)((int64_t)b.y - y) * src_stride_px +
 			       (size_t)((int64_t)b.x - x);
+	gfx_damage_start(&d, false, false);
 	for (uint32_t row = 0; row < b.h; row++)
-		rt_memcpy(gfx_pixel_ptr(fb, b.x, b.y + row),
-			  from + (size_t)row * src_stride_px, (size_t)b.w * 4);
-	gfx_declare(&b);
+		gfx_copy_row(&d, gfx_pixel_ptr(fb, b.x, b.y + row),
+			     from + (size_t)row * src_stride_px, b.x, b.y + row, b.w);
+	gfx_damage_finish(&d);
 }
 
 /* The offsets [lo, lo + n) along one axis for which both src + i and
@@ -200,19 +486,26 @@ void gfx_copy_rect(struct fb *fb, int32_t dst_x, int32_t dst_y, int32_t src_x,
 		   int32_t src_y, int32_t w, int32_t h)
 {
 	uint32_t ox, oy, cw, ch;
+	struct gfx_damage d;
 	if (!gfx_copy_span(dst_x, src_x, w, fb->width, &ox, &cw) ||
 	    !gfx_copy_span(dst_y, src_y, h, fb->height, &oy, &ch))
 		return;
 	uint32_t sx = (uint32_t)(src_x + (int64_t)ox), sy = (uint32_t)(src_y + (int64_t)oy);
-	struct gfx_box d = { (uint32_t)(dst_x + (int64_t)ox),
-			     (uint32_t)(dst_y + (int64_t)oy), cw, ch };
-	/* Moving down, copy the bottom row first so no source row is
-	 * overwritten before it is read; memmove handles overlap within a row. */
-	bool bottom_up = d.y > sy;
+	uint32_t dx = (uint32_t)(dst_x + (int64_t)ox), dy = (uint32_t)(dst_y + (int64_t)oy);
+	/* Moving down, do the bottom row first so no source row is overwritten
+	 * before it is read; moving right within the same rows, go right to
+	 * left. Either way each destination pixel is compared with its source
+	 * before anything else touches either. */
+	bool bottom_up = dy > sy, backward = dy == sy && dx > sx;
+	gfx_damage_start(&d, bottom_up, backward);
 	for (uint32_t i = 0; i < ch; i++) {
 		uint32_t row = bottom_up ? ch - 1 - i : i;
-		rt_memmove(gfx_pixel_ptr(fb, d.x, d.y + row),
-			   gfx_pixel_ptr(fb, sx, sy + row), (size_t)cw * 4);
+		uint32_t *p = gfx_pixel_ptr(fb, dx, dy + row);
+		const uint32_t *s = gfx_pixel_ptr(fb, sx, sy + row);
+		if (backward)
+			gfx_copy_row_back(&d, p, s, dx, dy + row, cw);
+		else
+			gfx_copy_row(&d, p, s, dx, dy + row, cw);
 	}
-	gfx_declare(&d);
+	gfx_damage_finish(&d);
 }

@@ -1,8 +1,12 @@
 /*
- * 32 bpp drawing for workloads. Every primitive clips to the screen and then
- * declares exactly the rectangle it wrote with rt_damage() (nothing at all
- * when nothing was written), so a workload that draws only through gfx_ has
- * exact damage for free. Coordinates are signed: shapes may hang off any edge.
+ * 32 bpp drawing for workloads. Every primitive clips to the screen, compares
+ * each pixel with its new value, writes only those that differ and declares
+ * exactly those with rt_damage(): one rectangle per maximal horizontal run of
+ * changed pixels in a row, runs with the same x and width in consecutive rows
+ * merged (a fully changed w x h area is one rectangle), nothing at all when
+ * nothing changed. A workload that draws only through gfx_ has exact damage
+ * for free, as long as it does not change a pixel and change it back within
+ * one frame. Coordinates are signed: shapes may hang off any edge.
  */
 #ifndef DIRTYBENCH_GFX_H
 #define DIRTYBENCH_GFX_H
@@ -38,18 +42,24 @@ void gfx_put_pixel(struct fb *fb, int32_t x, int32_t y, uint32_t color);
 void gfx_hline(struct fb *fb, int32_t x, int32_t y, int32_t w, uint32_t color);
 void gfx_vline(struct fb *fb, int32_t x, int32_t y, int32_t h, uint32_t color);
 
-/* One 8x16 cell: all 128 pixels are written, glyph bits in fg, the rest in
+/* One 8x16 cell: all 128 pixels are set, glyph bits in fg, the rest in
  * bg. Codes without a printable glyph (below 0x20, 0x7f) draw blank; codes
  * above 0x7f draw '?'. */
 void gfx_draw_glyph(struct fb *fb, int32_t x, int32_t y, char c, uint32_t fg,
 		    uint32_t bg);
 
-/* One line of text from (x, y), declared as one rectangle. Returns the x just
+/* One line of text from (x, y). Returns the x just
  * after the last cell. gfx_draw_textn draws at most n characters of s. */
 int32_t gfx_draw_text(struct fb *fb, int32_t x, int32_t y, const char *s,
 		      uint32_t fg, uint32_t bg);
 int32_t gfx_draw_textn(struct fb *fb, int32_t x, int32_t y, const char *s,
 		       size_t n, uint32_t fg, uint32_t bg);
+
+/* Render len cells of s (NULs draw blank) into an off-screen pixel buffer
+ * of 16 rows of stride_px pixels, to be put on screen later with gfx_blit.
+ * Not a screen write: nothing is declared. */
+void gfx_render_text(uint32_t *buf, uint32_t stride_px, const char *s, size_t len,
+		     uint32_t fg, uint32_t bg);
 
 /* Copy a w x h block from src (src_stride_px pixels per row) to (x, y). Only
  * the on-screen part is copied; src must not overlap the framebuffer area
@@ -59,8 +69,7 @@ void gfx_blit(struct fb *fb, int32_t x, int32_t y, int32_t w, int32_t h,
 
 /* Move the w x h rectangle at (src_x, src_y) to (dst_x, dst_y), memmove
  * semantics when the two overlap (e.g. scrolling). Only pixels whose source
- * and destination are both on screen are copied; the destination part that
- * was written is declared. */
+ * and destination are both on screen are copied. */
 void gfx_copy_rect(struct fb *fb, int32_t dst_x, int32_t dst_y, int32_t src_x,
 		   int32_t src_y, int32_t w, int32_t h);
 

@@ -7,10 +7,22 @@
 #include "fmt.h"
 
 extern const struct workload_ops workload_idle;
+extern const struct workload_ops workload_video;
+extern const struct workload_ops workload_fullscreen;
+extern const struct workload_ops workload_drag;
+extern const struct workload_ops workload_sparse;
+extern const struct workload_ops workload_scrolling;
+extern const struct workload_ops workload_typing;
 
 /* Every workload, in the order listings show them. */
 const struct workload_ops *const workload_registry[] = {
 	&workload_idle,
+	&workload_video,
+	&workload_fullscreen,
+	&workload_drag,
+	&workload_sparse,
+	&workload_scrolling,
+	&workload_typing,
 	NULL,
 };
 

@@ -48,9 +48,10 @@ uint64_t rt_tsc_khz(void)
 	return control->tsc_khz;
 }
 
+/* The host may return early (it was kicked to serve a request): sleep again. */
 void rt_sleep_until(uint64_t tsc)
 {
-	if (rt_tsc() < tsc)
+	while (rt_tsc() < tsc && !control->stop)
 		ucall(DB_UCALL_SLEEP, tsc, 0, 0);
 }
 
@@ -179,6 +180,7 @@ void guest_main(void)
 	ucall(DB_UCALL_READY, 0, 0, 0);
 	if (workload_run(ops, &ctx, should_stop, &stats))
 		rt_abort("workload failed", __FILE__, __LINE__);
+	control->target_fps_milli = ctx.fps_milli;      /* init may have changed it */
 	ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);
 	for (;;)
 		ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);

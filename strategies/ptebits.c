@@ -1,0 +1,189 @@
+/*
+ * `ptebits`: scan the dirty bits of the guest PTEs that map the framebuffer
+ * (seed 003). The guest registered its framebuffer's virtual extent at start;
+ * the page-table root is its CR3 then. See ptebits.h for the re-arm step.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../bench/bitmap.h"
+#include "ptebits.h"
+
+static const char *const rearm_names[] = { "mapping", "tlb", "none" };
+
+static int choose_rearm(struct strategy *s, struct ptebits *p)
+{
+	const char *want = strategy_option(s, "rearm", "auto");
+	bool tdp = s->be->paging && !strcmp(s->be->paging, "tdp");
+
+	if (!strcmp(want, "auto")) {
+		p->rearm = tdp ? REARM_TLB : REARM_MAPPING;
+		p->rearm_reason = tdp ? "auto: TDP paging, the hardware sets D; flush the guest TLB"
+				      : "auto: shadow paging, drop the hypervisor's mapping so KVM re-walks";
+		return 0;
+	}
+	for (unsigned i = 0; i < 3; i++)
+		if (!strcmp(want, rearm_names[i])) {
+			p->rearm = (enum ptebits_rearm)i;
+			p->rearm_reason = "forced by --sopt rearm";
+			return 0;
+		}
+	snprintf(s->error, sizeof(s->error), "rearm=%s: want auto, mapping, tlb or none", want);
+	s->bad_input = true;
+	return -1;
+}
+
+int ptebits_setup(struct strategy *s, struct ptebits *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (choose_rearm(s, p))
+		return -1;
+	s->memory_bytes = s->geo->pages * sizeof(uint64_t *);
+	return 0;
+}
+
+/* Walk to the L1 entries, check nothing else maps VRAM, clear every D bit. */
+int ptebits_arm(struct strategy *s, struct ptebits *p)
+{
+	const struct db_control *c = s->be->control;
+	size_t pages = s->geo->pages;
+	long maps;
+
+	guest_pt_free(&p->extent);
+	if (c->fb_len < s->geo->bytes) {
+		snprintf(s->error, sizeof(s->error), "the guest registered %llu bytes of framebuffer, not %zu",
+			 (unsigned long long)c->fb_len, s->geo->bytes);
+		return -1;
+	}
+	if (guest_pt_map_extent(s->be, &p->extent, s->be->guest_cr3, c->fb_gva, pages,
+				s->error, sizeof(s->error)))
+		return -1;
+	p->expected_pfn0 = s->be->vram_gpa;
+	maps = guest_pt_count_mappings(s->be, s->be->guest_cr3, s->be->vram_gpa, pages * 4096ull);
+	p->aliased = maps != (long)pages;
+	for (size_t i = 0; i < pages; i++)
+		__atomic_fetch_and(p->extent.pte[i], ~PTE_DIRTY, __ATOMIC_SEQ_CST);
+	if (p->rearm == REARM_MAPPING)
+		return backend_vram_invalidate(s->be, 0, pages);
+	return p->rearm == REARM_TLB ? backend_guest_tlb_flush(s->be) : 0;
+}
+
+static int rearm_run(struct strategy *s, struct ptebits *p, size_t first, size_t n)
+{
+	if (p->rearm != REARM_MAPPING || !n)
+		return 0;
+	p->invalidations++;
+	return backend_vram_invalidate(s->be, first, n);
+}
+
+static int fall_back(struct strategy *s, struct ptebits *p, struct dirty_set *out, bool remap)
+{
+	out->full = true;
+	p->full_scans++;
+	if (!remap)
+		return 0;
+	p->remaps++;
+	return ptebits_arm(s, p);
+}
+
+/* Locked test-and-clear of each D bit; the plain load first keeps clean
+ * pages free of locked operations. Pages cleared are re-armed in runs. */
+int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *out)
+{
+	size_t run = 0, n = 0, pages = p->extent.pages;
+
+	if (guest_pt_upper_changed(&p->extent))
+		return fall_back(s, p, out, true);
+	if (p->aliased)
+		return fall_back(s, p, out, false);
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t *pte = p->extent.pte[i];
+		uint64_t v = __atomic_load_n(pte, __ATOMIC_RELAXED);
+
+		if ((v & PTE_ADDR_MASK) != p->expected_pfn0 + i * 4096)
+			return fall_back(s, p, out, true);
+		if ((v & PTE_DIRTY) && (__atomic_fetch_and(pte, ~PTE_DIRTY, __ATOMIC_SEQ_CST) & PTE_DIRTY)) {
+			bitmap_set(out->pages, i);
+			p->pages_cleared++;
+			run = n ? run : i;
+			n++;
+			continue;
+		}
+		if (rearm_run(s, p, run, n))
+			return -1;
+		n = 0;
+	}
+	if (rearm_run(s, p, run, n))
+		return -1;
+	out->has_pages = true;
+	if (p->rearm == REARM_TLB && p->pages_cleared) {
+		p->invalidations++;
+		return backend_guest_tlb_flush(s->be);
+	}
+	return 0;
+}
+
+void ptebits_teardown(struct ptebits *p)
+{
+	guest_pt_free(&p->extent);
+}
+
+void ptebits_report(const struct ptebits *p, json_t *obj)
+{
+	json_object_set_new(obj, "rearm", json_string(rearm_names[p->rearm]));
+	json_object_set_new(obj, "rearm_reason", json_string(p->rearm_reason));
+	json_object_set_new(obj, "aliased", json_boolean(p->aliased));
+	json_object_set_new(obj, "full_scans", json_integer((json_int_t)p->full_scans));
+	json_object_set_new(obj, "remaps", json_integer((json_int_t)p->remaps));
+	json_object_set_new(obj, "pages_cleared", json_integer((json_int_t)p->pages_cleared));
+	json_object_set_new(obj, "invalidations", json_integer((json_int_t)p->invalidations));
+}
+
+/* The ops table: the state is one struct ptebits. */
+static int pb_init(struct strategy *s)
+{
+	s->priv = calloc(1, sizeof(struct ptebits));
+	return s->priv ? ptebits_setup(s, s->priv) : -1;
+}
+
+static int pb_start(struct strategy *s)
+{
+	return ptebits_arm(s, s->priv);
+}
+
+static int pb_scan(struct strategy *s, struct dirty_set *out)
+{
+	return ptebits_scan_once(s, s->priv, out);
+}
+
+static void pb_stop(struct strategy *s)
+{
+	(void)s;
+}
+
+static void pb_fini(struct strategy *s)
+{
+	if (s->priv)
+		ptebits_teardown(s->priv);
+	free(s->priv);
+	s->priv = NULL;
+}
+
+static void pb_report(struct strategy *s, json_t *obj)
+{
+	ptebits_report(s->priv, obj);
+}
+
+const struct strategy_ops strategy_ptebits = {
+	.name = "ptebits",
+	.description = "locked test-and-clear of the D bits of the guest PTEs mapping VRAM",
+	.needs = BACKEND_GUEST_PAGETABLES,
+	.options = "rearm=auto|mapping|tlb|none (how the next write sets D again)",
+	.init = pb_init,
+	.start = pb_start,
+	.scan = pb_scan,
+	.stop = pb_stop,
+	.fini = pb_fini,
+	.report = pb_report,
+};

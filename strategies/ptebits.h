@@ -1,0 +1,35 @@
+/*
+ * The PTE dirty-bit scan (seed 003): shared by `ptebits` and `ptebits-hybrid`.
+ * Each round: a locked test-and-clear of the D bit of every L1 entry that maps
+ * VRAM, then make the next write set D again: on a shadow-paging host by
+ * dropping the hypervisor's mapping of the pages just cleared (KVM's shadow
+ * entries stay writable otherwise, and D is never set again), on a TDP host by
+ * flushing the guest's TLB.
+ */
+#ifndef DIRTYBENCH_STRATEGIES_PTEBITS_H
+#define DIRTYBENCH_STRATEGIES_PTEBITS_H
+
+#include "../bench/guest_pt.h"
+#include "../bench/strategy.h"
+
+enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE };
+
+struct ptebits {
+	struct guest_pt_extent extent;
+	enum ptebits_rearm rearm;
+	const char *rearm_reason;
+	uint64_t expected_pfn0;         /* GPA of VRAM page 0 */
+	bool aliased;                   /* more than one leaf maps some VRAM page */
+	uint64_t full_scans;            /* rounds that fell back to "everything" */
+	uint64_t remaps;                /* times the mapping changed and was walked again */
+	uint64_t pages_cleared;
+	uint64_t invalidations;         /* madvise calls or TLB flushes */
+};
+
+int ptebits_setup(struct strategy *s, struct ptebits *p);
+int ptebits_arm(struct strategy *s, struct ptebits *p);
+int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *out);
+void ptebits_teardown(struct ptebits *p);
+void ptebits_report(const struct ptebits *p, json_t *obj);
+
+#endif
