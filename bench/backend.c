@@ -58,3 +58,8 @@ int backend_guest_tlb_flush(struct backend *be)
 {
 	return CALL_HOOK(be, guest_tlb_flush, be);
 }
+
+int backend_vram_write_protect(struct backend *be, bool on)
+{
+	return CALL_HOOK(be, vram_write_protect, be, on);
+}

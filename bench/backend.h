@@ -7,6 +7,7 @@
 #ifndef DIRTYBENCH_BACKEND_H
 #define DIRTYBENCH_BACKEND_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@ enum backend_feature {
 	BACKEND_VRAM_INVALIDATE  = 1u << 4, /* drop hypervisor mappings of VRAM */
 	BACKEND_PV_PAGE          = 1u << 5, /* page shared with the guest */
 	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
+	BACKEND_VRAM_WRITE_TRAP  = 1u << 7, /* write-protect VRAM, learn of the first write */
 };
 
 struct backend;
@@ -48,6 +50,9 @@ struct backend_ops {
 	int (*vram_invalidate)(struct backend *be, size_t first, size_t n);
 	/* Make the guest re-walk its page tables (reload CR3) before returning. */
 	int (*guest_tlb_flush)(struct backend *be);
+	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
+	 * write lifts it and sets be->vram_write_seen. */
+	int (*vram_write_protect)(struct backend *be, bool on);
 };
 
 struct backend {
@@ -59,6 +64,8 @@ struct backend {
 	size_t vram_slot_pages;         /* dirty logs cover the whole slot (>= geo.pages) */
 	uint64_t guest_cr3;             /* page-table root registered at READY */
 	const char *paging;             /* "tdp", "shadow" or "unknown": how the hypervisor maps guest memory */
+	_Atomic bool vram_protected;    /* VRAM write-protected by vram_write_protect */
+	_Atomic bool vram_write_seen;   /* the guest wrote to protected VRAM */
 	char error[256];                /* why the last hook failed */
 };
 
@@ -76,5 +83,6 @@ int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
 int backend_guest_tlb_flush(struct backend *be);
+int backend_vram_write_protect(struct backend *be, bool on);
 
 #endif

@@ -4,6 +4,7 @@
  * VRAM so KVM's shadow entries for it are zapped.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -149,10 +150,36 @@ static int kvm_guest_tlb_flush(struct backend *be)
 	return 0;
 }
 
+/* PROT_READ on the host mapping makes KVM drop its mappings (MMU notifier);
+ * the guest's next write then cannot be mapped writable and KVM_RUN fails
+ * with EFAULT in the vCPU thread, which calls kvm_vm_vram_write_fault(). */
+static int kvm_vram_write_protect(struct backend *be, bool on)
+{
+	struct kvm_vm *vm = to_vm(be);
+
+	if (on)
+		atomic_store(&be->vram_write_seen, false);
+	atomic_store(&be->vram_protected, on);
+	if (mprotect(be->vram, vm->vram_size, on ? PROT_READ : PROT_READ | PROT_WRITE))
+		return be_fail(be, "mprotect on VRAM");
+	return 0;
+}
+
+int kvm_vm_vram_write_fault(struct kvm_vm *vm)
+{
+	if (!atomic_load(&vm->be.vram_protected))
+		return -1;
+	if (kvm_vram_write_protect(&vm->be, false))
+		return -1;
+	atomic_store(&vm->be.vram_write_seen, true);
+	return 0;
+}
+
 const struct backend_ops kvm_backend_ops = {
 	.name = "kvm",
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
-		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH,
+		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
+		    BACKEND_VRAM_WRITE_TRAP,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
@@ -162,4 +189,5 @@ const struct backend_ops kvm_backend_ops = {
 	.guest_ptr = kvm_guest_ptr,
 	.vram_invalidate = kvm_vram_invalidate,
 	.guest_tlb_flush = kvm_guest_tlb_flush,
+	.vram_write_protect = kvm_vram_write_protect,
 };

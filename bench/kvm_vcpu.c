@@ -270,6 +270,8 @@ static void *vcpu_main(void *arg)
 			service_tlb_flush(t);
 			continue;
 		}
+		if (ret < 0 && errno == EFAULT && !kvm_vm_vram_write_fault(t->vm))
+			continue;
 		if (ret < 0)
 			step = failed(t, "KVM_RUN: %s", strerror(errno));
 		else

@@ -53,6 +53,10 @@ void kvm_vm_dump_regs(struct kvm_vm *vm, char *buf, size_t len);
 /* Guest memory [gpa, gpa+len) in RAM, or NULL. */
 void *kvm_vm_gpa(struct kvm_vm *vm, uint64_t gpa, size_t len);
 
+/* KVM_RUN failed with EFAULT: 0 if it was the guest's first write to
+ * write-protected VRAM (protection lifted), -1 if it is a real fault. */
+int kvm_vm_vram_write_fault(struct kvm_vm *vm);
+
 extern const struct backend_ops kvm_backend_ops;
 
 #endif

@@ -10,6 +10,7 @@ extern const struct strategy_ops strategy_logdirty;
 extern const struct strategy_ops strategy_logdirty_manual;
 extern const struct strategy_ops strategy_dirtyring;
 extern const struct strategy_ops strategy_ptebits;
+extern const struct strategy_ops strategy_ptebits_hybrid;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
@@ -19,5 +20,6 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_logdirty_manual,
 	&strategy_dirtyring,
 	&strategy_ptebits,
+	&strategy_ptebits_hybrid,
 	NULL,
 };

@@ -110,6 +110,32 @@ static void test_run_clean(void **state)
 	e2e_run_free(&r);
 }
 
+/* The oracle must catch a strategy that misses updates: ptebits without the
+ * re-arm step never sees a page twice (PLATFORM.md), so it must fail loudly. */
+static void test_oracle_catches_ptebits_without_rearm(void **state)
+{
+	const char *why = e2e_kvm_unusable();
+	struct e2e_run r;
+
+	(void)state;
+	if (why) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	e2e_run(&r, (const char *const[]){ e2e_binary(), "ptebits", "idle", "--duration", "2",
+		"--warmup", "0.2", "--sopt", "rearm=none", "--json", "-", "--quiet", NULL });
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.stderr_text, "MISSED UPDATE"));
+	assert_null(r.result);
+	e2e_run_free(&r);
+	/* With --allow-misses the same run completes and counts them. */
+	e2e_run(&r, (const char *const[]){ e2e_binary(), "ptebits", "idle", "--duration", "2",
+		"--warmup", "0.2", "--sopt", "rearm=none", "--allow-misses", "--json", "-", "--quiet", NULL });
+	assert_int_equal(r.status, 0);
+	assert_true(e2e_num(r.result, "dirty.frames_missed") > 0);
+	e2e_run_free(&r);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -118,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_bad_resolution),
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_list_names_everything),
+		cmocka_unit_test(test_oracle_catches_ptebits_without_rearm),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), n = nfixed;
 	struct CMUnitTest *tests = calloc(256, sizeof(*tests));
