@@ -256,6 +256,7 @@ static void *vcpu_main(void *arg)
 	enum step step = STEP_CONTINUE;
 
 	vcpu_pin_self(t->cpu);
+	atomic_store(&t->os_tid, (int)gettid());
 	while (step == STEP_CONTINUE) {
 		uint64_t before = clock_tsc(), after;
 		int ret = ioctl(t->vm->vcpu_fd, KVM_RUN, 0);

@@ -32,6 +32,7 @@ struct vcpu_thread {
 	void *dirty_ring_arg;
 
 	pthread_t tid;
+	_Atomic int os_tid;             /* the kernel's id of the vCPU thread, for perf */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	enum vcpu_state state;

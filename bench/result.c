@@ -148,6 +148,15 @@ static json_t *strategy_block(const struct run_state *rs)
 	return obj;
 }
 
+static json_t *perf_block(const struct run_state *rs)
+{
+	double frames = (double)rs->oracle.stats.frames_measured;
+
+	return json_pack("{s:s, s:o, s:o}", "source", "perf_event_open per thread, over the measured window",
+		"vcpu_thread", perf_counters_json(&rs->perf_vcpu, frames, rs->measured_s),
+		"scan_thread", perf_counters_json(&rs->perf_scan, frames, rs->measured_s));
+}
+
 static json_t *kvm_stats_block(const struct run_state *rs)
 {
 	double frames = (double)rs->oracle.stats.frames_measured;
@@ -161,7 +170,7 @@ json_t *result_build(const struct run_state *rs)
 {
 	json_t *latency = hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true);
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", RESULT_SCHEMA, "status", "ok",
 		"run", run_block(rs),
 		"platform", platform_detect(rs->vm.kvm_fd),
@@ -172,6 +181,7 @@ json_t *result_build(const struct run_state *rs)
 		"latency_us", latency,
 		"exits", exits_block(rs),
 		"kvm_stats", kvm_stats_block(rs),
+		"perf", perf_block(rs),
 		"calibration", calibration_block(rs));
 }
 

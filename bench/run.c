@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "result.h"
 #include "run.h"
@@ -99,6 +100,8 @@ static int boot(struct run_state *rs, char *err, size_t len)
 			kvm_vm_gpa(&rs->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect)),
 			rs->vcpu.cal.offset, rs->vm.tsc_khz))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
+	perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
+	perf_counters_open(&rs->perf_scan, gettid());
 	vcpu_thread_go(&rs->vcpu);
 	return EXIT_OK;
 }
@@ -137,6 +140,8 @@ static void mark_window(struct run_state *rs, bool start)
 	oracle_measure(&rs->oracle, start);
 	kvm_stats_mark(&rs->vm_stats, start);
 	kvm_stats_mark(&rs->vcpu_stats, start);
+	perf_counters_mark(&rs->perf_vcpu, start);
+	perf_counters_mark(&rs->perf_scan, start);
 	if (start) {
 		rs->exits_start = exits, rs->io_exits_start = io, rs->ring_full_start = full;
 		rs->scan_cpu_s = -thread_cpu_s();
@@ -243,6 +248,8 @@ static void teardown(struct run_state *rs)
 	oracle_fini(&rs->oracle);
 	kvm_stats_close(&rs->vm_stats);
 	kvm_stats_close(&rs->vcpu_stats);
+	perf_counters_close(&rs->perf_vcpu);
+	perf_counters_close(&rs->perf_scan);
 	if (rs->vm.ram)
 		kvm_vm_destroy(&rs->vm);
 }

@@ -20,6 +20,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 #include "clock.h"
 #include "histogram.h"
 #include "kvm_stats.h"
+#include "perf_counters.h"
 #include "kvm_vcpu.h"
 #include "kvm_vm.h"
 #include "membw.h"
@@ -40,6 +41,7 @@ struct run_state {
 	struct dirty_set dirty;
 	struct hist scan_ns;
 	struct kvm_stats vm_stats, vcpu_stats;
+	struct perf_counters perf_vcpu, perf_scan;
 	uint64_t rounds_measured;
 	uint64_t overruns;              /* ticks skipped because a round ran long */
 	double measured_s;              /* wall time of the measured window */
