@@ -27,6 +27,7 @@ static const char usage_text[] =
 "  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
 "  --json -          same as --out -\n"
 "  --results-dir D   where default result files go (default $DIRTYBENCH_RESULTS_DIR or results)\n"
+"  --repeat N        run N times; one file with every run and the spread\n"
 "  --allow-misses    record missed updates instead of failing the run\n"
 "  --quiet           no summary on stderr\n"
 "  --list            strategies and workloads, one line each\n"
@@ -89,7 +90,7 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_SOPT, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -101,6 +102,7 @@ static const struct option long_options[] = {
 	{ "wopt", required_argument, NULL, OPT_WOPT },
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "sopt", required_argument, NULL, OPT_SOPT },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
@@ -122,6 +124,7 @@ static void defaults(struct run_options *o, int argc, char **argv)
 	o->width = 1920;
 	o->height = 1080;
 	o->seed = 1;
+	o->repeat = 1;
 	o->dirty_ring_bytes = 65536;
 	o->results_dir = dir && *dir ? dir : "results";
 	o->argc = argc;
@@ -158,6 +161,9 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
 	case OPT_SOPT: o->strategy_options = arg; return 0;
+	case OPT_REPEAT:
+		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
+		       (o->repeat = (int)u, 0);
 	case OPT_OUT: o->out = arg; return 0;
 	case OPT_JSON:
 		return strcmp(arg, "-") ? bad(err, len, "--json %s: only '-' (stdout) is meaningful", arg) :

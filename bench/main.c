@@ -9,6 +9,7 @@
 #include "result.h"
 #include "run.h"
 #include "schema.h"
+#include "series.h"
 #include "strategy.h"
 #include "../workloads/workload.h"
 
@@ -58,21 +59,60 @@ static void print_summary(const json_t *r, const char *path)
 		num(r, "dirty.frames_checked"), num(r, "dirty.frames_missed"), path);
 }
 
+static void print_series_summary(const json_t *series)
+{
+	const json_t *sum = json_object_get(series, "summary");
+
+	fprintf(stderr, "  across %d runs (median, cv):", (int)json_integer_value(json_object_get(series, "repeat")));
+	for (const char *const *m = series_metrics; *m; m++) {
+		const json_t *x = json_object_get(sum, *m);
+
+		if (json_is_object(x))
+			fprintf(stderr, "%s %s %.4g (%.1f%%)", m == series_metrics ? "" : ",", *m,
+				json_number_value(json_object_get(x, "median")),
+				100 * json_number_value(json_object_get(x, "cv")));
+	}
+	fputc('\n', stderr);
+}
+
+/* One result, or with --repeat a series holding every run. */
+static int run_configuration(struct run_options *opt, json_t **out)
+{
+	json_t *runs = json_array(), *result;
+	char err[2048];
+
+	for (int i = 0; i < opt->repeat; i++) {
+		int status = run_once(opt, &result, err, sizeof(err));
+
+		if (!status && schema_check(result, err, sizeof(err))) {
+			json_decref(result);
+			status = EXIT_RUN_FAILED;
+		}
+		if (status) {
+			fprintf(stderr, "run-bench: %s %s%s: %s\n", opt->strategy, opt->workload,
+				opt->repeat > 1 ? " (a repeat)" : "", err);
+			json_decref(runs);
+			return status;
+		}
+		json_array_append_new(runs, result);
+	}
+	if (opt->repeat == 1) {
+		*out = json_incref(json_array_get(runs, 0));
+		json_decref(runs);
+	} else {
+		*out = series_build(runs);
+	}
+	return EXIT_OK;
+}
+
 static int run_and_write(struct run_options *opt)
 {
 	char err[2048], path[4096];
 	json_t *result;
-	int status = run_once(opt, &result, err, sizeof(err));
+	int status = run_configuration(opt, &result);
 
-	if (status) {
-		fprintf(stderr, "run-bench: %s %s: %s\n", opt->strategy, opt->workload, err);
+	if (status)
 		return status;
-	}
-	if (schema_check(result, err, sizeof(err))) {
-		fprintf(stderr, "run-bench: internal error, no result written: %s\n", err);
-		json_decref(result);
-		return EXIT_RUN_FAILED;
-	}
 	if (opt->out)
 		snprintf(path, sizeof(path), "%s", opt->out);
 	else
@@ -83,8 +123,12 @@ static int run_and_write(struct run_options *opt)
 		json_decref(result);
 		return EXIT_RUN_FAILED;
 	}
-	if (!opt->quiet)
+	if (!opt->quiet && opt->repeat == 1)
 		print_summary(result, path);
+	if (!opt->quiet && opt->repeat > 1) {
+		print_summary(json_array_get(json_object_get(result, "runs"), 0), path);
+		print_series_summary(result);
+	}
 	json_decref(result);
 	return EXIT_OK;
 }

@@ -19,6 +19,7 @@ struct run_options {
 	uint32_t dirty_ring_bytes;
 	const char *out;                /* file, "-" for stdout, NULL: under results_dir */
 	const char *results_dir;
+	int repeat;                     /* runs of the same configuration (--repeat) */
 	bool quiet;
 	bool allow_misses;
 	int argc;

@@ -136,6 +136,34 @@ static void test_oracle_catches_ptebits_without_rearm(void **state)
 	e2e_run_free(&r);
 }
 
+static void test_repeat_keeps_every_run(void **state)
+{
+	const char *why = e2e_kvm_unusable();
+	struct e2e_run r;
+	char err[256];
+	const json_t *runs, *p50;
+
+	(void)state;
+	if (why) {
+		print_message("skipped: %s\n", why);
+		skip();
+	}
+	e2e_run(&r, (const char *const[]){ e2e_binary(), "memcmp", "idle", "--duration", "0.5",
+		"--warmup", "0.2", "--repeat", "3", "--json", "-", "--quiet", NULL });
+	assert_int_equal(r.status, 0);
+	assert_string_equal(json_string_value(json_object_get(r.result, "schema")), "dirtybench-series/1");
+	runs = json_object_get(r.result, "runs");
+	assert_int_equal(json_array_size(runs), 3);
+	for (size_t i = 0; i < 3; i++)
+		if (schema_check(json_array_get(runs, i), err, sizeof(err)))
+			fail_msg("run %zu: %s", i, err);
+	p50 = json_object_get(json_object_get(r.result, "summary"), "scan.time_us.p50");
+	assert_int_equal(json_integer_value(json_object_get(p50, "n")), 3);
+	assert_true(json_number_value(json_object_get(p50, "min")) <= json_number_value(json_object_get(p50, "median")));
+	assert_true(json_number_value(json_object_get(p50, "median")) <= json_number_value(json_object_get(p50, "max")));
+	e2e_run_free(&r);
+}
+
 int main(void)
 {
 	static const struct CMUnitTest fixed[] = {
@@ -145,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_bad_numbers),
 		cmocka_unit_test(test_list_names_everything),
 		cmocka_unit_test(test_oracle_catches_ptebits_without_rearm),
+		cmocka_unit_test(test_repeat_keeps_every_run),
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]), n = nfixed;
 	struct CMUnitTest *tests = calloc(256, sizeof(*tests));
