@@ -37,6 +37,8 @@ static const struct field {
 	{ "dirty.frames_checked", INT }, { "dirty.frames_missed", INT }, { "dirty.tiles_missed", INT },
 	{ "latency_us", HIST },
 	{ "exits.exits", INT }, { "exits.io_exits", INT }, { "exits.exits_per_frame", NUM_OR_NULL },
+	{ "kvm_stats.vm", OBJ }, { "kvm_stats.vcpu", OBJ }, { "perf.vcpu_thread", OBJ },
+	{ "perf.scan_thread", OBJ }, { "calibration", OBJ }, { "guest.cpu_probe", OBJ },
 	{ "calibration.membw_floor_us", NUM_OR_NULL }, { "calibration.scan_to_floor_ratio", NUM_OR_NULL },
 };
 
