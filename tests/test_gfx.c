@@ -453,6 +453,34 @@ static void test_gfx_no_store_when_equal(void **state)
 	munmap(fb.pixels, bytes);
 }
 
+/* Off-screen text: the same pixels as on screen, nothing declared. */
+static void test_gfx_render_text(void **state)
+{
+	enum { LEN = 40, STRIDE = LEN * 8 + 5 };
+	static const char text[LEN + 1] = "Render \x01\x7f\xe9 off-screen: 0123456789!";
+	static uint32_t buf[16 * STRIDE];
+	struct gcase g;
+	struct rng rng;
+	(void)state;
+	rng_seed(&rng, 5);
+	gcase_init(&g, LEN * 8, 16, 5, &rng);
+	for (size_t i = 0; i < 16 * STRIDE; i++)
+		buf[i] = 0xabcdef;
+	gcase_begin(&g);
+	gfx_render_text(buf, STRIDE, text, LEN, 0xffffff, 0x000080);
+	assert_int_equal(g.nrects, 0);
+	for (size_t i = 0; i < LEN; i++)
+		ref_glyph(&g, (int64_t)i * 8, 0, text[i], 0xffffff, 0x000080);
+	for (uint32_t y = 0; y < 16; y++) {
+		assert_memory_equal(buf + y * STRIDE, g.ref + y * g.fb.stride_px, LEN * 8 * 4);
+		for (uint32_t x = LEN * 8; x < STRIDE; x++)
+			assert_int_equal(buf[y * STRIDE + x], 0xabcdef);
+	}
+	memcpy(g.ref, g.fb.pixels, gcase_words(&g) * sizeof(uint32_t));
+	gcase_end(&g, "render");
+	gcase_free(&g);
+}
+
 /* --- the font -------------------------------------------------------------- */
 
 static void test_font(void **state)
@@ -486,6 +514,7 @@ int main(void)
 		cmocka_unit_test_setup(test_gfx_scroll, per_test_setup),
 		cmocka_unit_test_setup(test_gfx_many_runs, per_test_setup),
 		cmocka_unit_test_setup(test_gfx_no_store_when_equal, per_test_setup),
+		cmocka_unit_test_setup(test_gfx_render_text, per_test_setup),
 		cmocka_unit_test_setup(test_gfx_random_vs_reference, per_test_setup),
 	};
 	return cmocka_run_group_tests_name("gfx", tests, NULL, NULL);

@@ -1,9 +1,11 @@
 /*
  * Unit tests of the workloads on the Linux runtime with a virtual clock:
  * every registered workload's damage is exact both ways (every changed pixel
- * declared, every declared pixel changed), rendering is deterministic, and
- * the pieces under them (option parsing, the frame loop's drop accounting,
- * fmt, rng) do what they say. gfx itself is tested in test_gfx.c.
+ * declared, every declared pixel changed), the text workloads never put a
+ * pixel (typing) or a tile (scrolling) back one frame later, rendering is
+ * deterministic, and the pieces under them (option parsing, the frame loop's
+ * drop accounting, fmt, rng) do what they say. gfx itself is tested in
+ * test_gfx.c, the Linux program in test_linux_build.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,6 +29,9 @@
 /* Padding after each scanline (stride > width); it must never be written. */
 #define GUARD_PX 8
 #define FRAMES 120
+/* The default tiles of run-bench, for counting tiles that revert. */
+#define TILE_W 64
+#define TILE_H 128
 
 /* --- a framebuffer that remembers the last frame and checks the next ---- */
 
@@ -41,6 +46,8 @@ struct frame_report {
 	uint64_t declared_union;        /* pixels inside at least one rectangle */
 	uint64_t misses;                /* changed pixels outside every rectangle */
 	uint64_t unchanged;             /* declared pixels that did not change */
+	uint64_t reverted_px;           /* changed back to their value of two frames ago */
+	uint64_t reverted_tiles;        /* tiles changed back as a whole */
 	const struct rect *rects;
 	size_t nrects;
 };
@@ -51,9 +58,12 @@ typedef void (*frame_check_fn)(struct recorder *r, const struct frame_report *f)
 struct recorder {
 	struct fb fb;
 	uint32_t *prev;                 /* the screen at the last commit */
+	uint32_t *prev2;                /* the screen at the commit before */
 	uint8_t *mask;                  /* width x height: declared this frame */
-	struct rect *rects;
-	size_t nrects, cap;
+	uint8_t *tiles;                 /* tiles with a changed pixel this frame */
+	size_t tiles_x, tiles_y;
+	struct rect *rects, *last_rects;        /* this frame's damage, the last one's */
+	size_t nrects, cap, nlast, last_cap;
 	uint64_t frames, limit;
 	bool in_frame;
 	bool zero_start;                /* the screen starts black, not poisoned */
@@ -87,10 +97,14 @@ static void rec_init(struct recorder *r, uint32_t w, uint32_t h, uint64_t limit,
 	memset(r, 0, sizeof(*r));
 	r->fb = fb_alloc(w, h, GUARD_PX, zero_start ? 0 : POISON);
 	r->prev = malloc(fb_words(&r->fb) * sizeof(uint32_t));
+	r->prev2 = malloc(fb_words(&r->fb) * sizeof(uint32_t));
 	r->mask = calloc((size_t)w * h, 1);
-	assert_non_null(r->prev);
-	assert_non_null(r->mask);
+	r->tiles_x = (w + TILE_W - 1) / TILE_W;
+	r->tiles_y = (h + TILE_H - 1) / TILE_H;
+	r->tiles = calloc(r->tiles_x * r->tiles_y, 1);
+	assert_true(r->prev && r->prev2 && r->mask && r->tiles);
 	memcpy(r->prev, r->fb.pixels, fb_words(&r->fb) * sizeof(uint32_t));
+	memcpy(r->prev2, r->fb.pixels, fb_words(&r->fb) * sizeof(uint32_t));
 	r->limit = limit;
 	r->zero_start = zero_start;
 }
@@ -99,8 +113,11 @@ static void rec_free(struct recorder *r)
 {
 	free(r->fb.pixels);
 	free(r->prev);
+	free(r->prev2);
 	free(r->mask);
+	free(r->tiles);
 	free(r->rects);
+	free(r->last_rects);
 }
 
 static void rec_frame_begin(void *arg, uint64_t tsc)
@@ -150,6 +167,7 @@ static void rec_scan(struct recorder *r, struct frame_report *f)
 	for (uint32_t y = 0; y < fb->height; y++) {
 		const uint32_t *cur = fb->pixels + (size_t)y * fb->stride_px;
 		const uint32_t *old = r->prev + (size_t)y * fb->stride_px;
+		const uint32_t *older = r->prev2 + (size_t)y * fb->stride_px;
 		const uint8_t *m = r->mask + (size_t)y * fb->width;
 		for (uint32_t x = fb->width; x < fb->stride_px; x++)
 			if (cur[x] != POISON)
@@ -161,6 +179,10 @@ static void rec_scan(struct recorder *r, struct frame_report *f)
 		for (uint32_t x = 0; x < fb->width; x++) {
 			bool diff = cur[x] != old[x];
 			f->changed += diff;
+			if (diff) {
+				f->reverted_px += cur[x] == older[x];
+				r->tiles[y / TILE_H * r->tiles_x + x / TILE_W] = 1;
+			}
 			if (diff && !m[x] && f->misses++ == 0)
 				print_error("frame %lu: pixel (%u, %u) changed outside the damage\n",
 					    (unsigned long)f->n, x, y);
@@ -171,25 +193,64 @@ static void rec_scan(struct recorder *r, struct frame_report *f)
 	}
 }
 
+/* Tiles with a change whose whole content is what it was two frames ago:
+ * a content-based scanner that missed the frame between sees nothing. */
+static void rec_count_tile_reverts(struct recorder *r, struct frame_report *f)
+{
+	const struct fb *fb = &r->fb;
+	for (size_t t = 0; t < r->tiles_x * r->tiles_y; t++) {
+		if (!r->tiles[t])
+			continue;
+		r->tiles[t] = 0;
+		uint32_t x0 = (uint32_t)(t % r->tiles_x) * TILE_W, y0 = (uint32_t)(t / r->tiles_x) * TILE_H;
+		uint32_t w = fb->width - x0 < TILE_W ? fb->width - x0 : TILE_W;
+		bool same = true;
+		for (uint32_t y = y0; y < y0 + TILE_H && y < fb->height && same; y++) {
+			size_t off = (size_t)y * fb->stride_px + x0;
+			same = !memcmp(fb->pixels + off, r->prev2 + off, w * sizeof(uint32_t));
+		}
+		f->reverted_tiles += same;
+	}
+}
+
 static void rec_add_totals(struct recorder *r, const struct frame_report *f)
 {
+	r->total.reverted_px += f->reverted_px;
+	r->total.reverted_tiles += f->reverted_tiles;
 	r->total.changed += f->changed;
 	r->total.declared += f->declared;
 	r->total.declared_union += f->declared_union;
 	r->total_rects += f->nrects;
 }
 
-/* Forget this frame's mask and take its picture as the one to compare with. */
+static void rec_copy_rect(const struct recorder *r, uint32_t *dst, const uint32_t *src,
+			  const struct rect *q)
+{
+	for (uint32_t y = q->y; y < q->y + q->h; y++) {
+		size_t off = (size_t)y * r->fb.stride_px + q->x;
+		memcpy(dst + off, src + off, q->w * sizeof(uint32_t));
+	}
+}
+
+/* Forget this frame's mask; the last screen becomes the one before (it
+ * differs from that only inside the last frame's damage) and this one the
+ * last. */
 static void rec_advance(struct recorder *r)
 {
+	for (size_t i = 0; i < r->nlast; i++)
+		rec_copy_rect(r, r->prev2, r->prev, &r->last_rects[i]);
 	for (size_t i = 0; i < r->nrects; i++) {
-		const struct rect *q = &r->rects[i];
-		rec_mark(r, q, 0);
-		for (uint32_t y = q->y; y < q->y + q->h; y++) {
-			size_t off = (size_t)y * r->fb.stride_px + q->x;
-			memcpy(r->prev + off, r->fb.pixels + off, q->w * sizeof(uint32_t));
-		}
+		rec_mark(r, &r->rects[i], 0);
+		rec_copy_rect(r, r->prev, r->fb.pixels, &r->rects[i]);
 	}
+	struct rect *t = r->last_rects;
+	size_t cap = r->last_cap;
+	r->last_rects = r->rects;
+	r->last_cap = r->cap;
+	r->nlast = r->nrects;
+	r->rects = t;
+	r->cap = cap;
+	r->nrects = 0;
 }
 
 static void rec_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
@@ -205,6 +266,7 @@ static void rec_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
 		f.declared_union += rec_mark(r, &r->rects[i], 1);
 	}
 	rec_scan(r, &f);
+	rec_count_tile_reverts(r, &f);
 	/* Exact both ways: the declared pixels are the changed pixels. */
 	assert_int_equal(f.misses, 0);
 	assert_int_equal(f.unchanged, 0);
@@ -292,11 +354,12 @@ static void report(const char *what, uint32_t w, uint32_t h, const struct record
 {
 	const struct frame_report *t = &r->total;
 	printf("  %-26s %4ux%-4u%s frames 1..%lu: changed %lu px, declared %lu px "
-	       "in %lu rects (overlap %lu px)\n",
+	       "in %lu rects (overlap %lu px); reverted a frame later: %lu px, %lu tiles\n",
 	       what, w, h, r->zero_start ? " from black" : "", (unsigned long)(r->frames - 1),
 	       (unsigned long)t->changed, (unsigned long)t->declared_union,
 	       (unsigned long)r->total_rects,
-	       (unsigned long)(t->declared - t->declared_union));
+	       (unsigned long)(t->declared - t->declared_union),
+	       (unsigned long)t->reverted_px, (unsigned long)t->reverted_tiles);
 }
 
 static void damage_case(const struct workload_ops *ops, uint32_t w, uint32_t h, bool zero,
@@ -314,9 +377,34 @@ static void damage_case(const struct workload_ops *ops, uint32_t w, uint32_t h, 
 	rec_free(&r);
 }
 
+/* A content-based scanner that sees every other frame must still see every
+ * change: typing never puts a pixel back one frame later, and scrolling
+ * (a line per frame, or smooth) never a whole tile. */
+static void check_no_pixel_revert(struct recorder *r, const struct frame_report *f)
+{
+	(void)r;
+	if (f->reverted_px)
+		fail_msg("frame %lu: %lu pixels back to their value of two frames ago",
+			 (unsigned long)f->n, (unsigned long)f->reverted_px);
+}
+
+static void check_no_tile_revert(struct recorder *r, const struct frame_report *f)
+{
+	(void)r;
+	if (f->reverted_tiles)
+		fail_msg("frame %lu: %lu tiles back to their content of two frames ago",
+			 (unsigned long)f->n, (unsigned long)f->reverted_tiles);
+}
+
 static frame_check_fn check_for(const struct workload_ops *ops)
 {
-	return rt_strcmp(ops->name, "idle") == 0 ? check_idle : NULL;
+	if (rt_strcmp(ops->name, "idle") == 0)
+		return check_idle;
+	if (rt_strcmp(ops->name, "typing") == 0)
+		return check_no_pixel_revert;
+	if (rt_strcmp(ops->name, "scrolling") == 0)
+		return check_no_tile_revert;
+	return NULL;
 }
 
 /* Exactness is asserted for every frame in rec_frame_commit; the screen
@@ -343,6 +431,27 @@ static void test_damage_idle_variants(void **state)
 	damage_case(idle, 640, 480, false, "clock_start=86370", check_idle, 1);
 	damage_case(idle, 1920, 1080, false, "blink_ms=0,clock_start=86390", check_idle, 0);
 	damage_case(idle, 100, 60, false, NULL, NULL, 0);      /* tiny screen: clipping */
+}
+
+/* The other modes of the two text workloads. Many lines per frame can make a
+ * mostly blank tile go back to blank, so those only need to be exact. */
+static void test_damage_text_variants(void **state)
+{
+	const struct workload_ops *scroll = workload_find("scrolling");
+	const struct workload_ops *typing = workload_find("typing");
+	(void)state;
+	assert_non_null(scroll);
+	assert_non_null(typing);
+	damage_case(scroll, 1000, 600, false, "smooth=1", check_no_tile_revert, 0);
+	damage_case(scroll, 1000, 600, false, "smooth=1,px=3,fps=60", check_no_tile_revert, 0);
+	damage_case(scroll, 1000, 600, false, "lines_per_s=7,panel=0", check_no_tile_revert, 0);
+	damage_case(scroll, 1000, 600, false, "lines_per_s=400,fps=60", NULL, 0);
+	damage_case(scroll, 640, 480, false, "lines_per_s=10000", NULL, 0);  /* > a screen */
+	damage_case(scroll, 100, 60, false, "panel=400", NULL, 0);           /* no room */
+	damage_case(typing, 1000, 600, false, "cps=100,typo_pct=50", check_no_pixel_revert, 0);
+	damage_case(typing, 1000, 600, false, "blink_ms=1,fps=60", check_no_pixel_revert, 0);
+	damage_case(typing, 1000, 600, false, "blink_ms=0,fps=5", check_no_pixel_revert, 0);
+	damage_case(typing, 100, 60, false, NULL, check_no_pixel_revert, 0);
 }
 
 /* --- determinism --------------------------------------------------------- */
@@ -629,6 +738,7 @@ int main(void)
 		cmocka_unit_test_setup(test_run_pacing, per_test_setup),
 		cmocka_unit_test_setup(test_damage_exact_all_workloads, per_test_setup),
 		cmocka_unit_test_setup(test_damage_idle_variants, per_test_setup),
+		cmocka_unit_test_setup(test_damage_text_variants, per_test_setup),
 		cmocka_unit_test_setup(test_determinism, per_test_setup),
 	};
 	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);

@@ -23,6 +23,7 @@
 typedef uint64_t gfx_u64 __attribute__((may_alias, aligned(4)));
 typedef uint32_t gfx_v4 __attribute__((vector_size(16), may_alias, aligned(4)));
 typedef uint64_t gfx_v2 __attribute__((vector_size(16)));
+typedef float gfx_v4f __attribute__((vector_size(16)));
 
 /* Intersect [pos, pos + len) with [lo, hi). */
 static bool gfx_clip_span(int64_t pos, int64_t len, int64_t lo, int64_t hi,
@@ -169,6 +170,18 @@ static inline bool gfx_both_differ(uint64_t x)
 	return ((uint32_t)x != 0) & ((uint32_t)(x >> 32) != 0);
 }
 
+/* Take the lowest run of set bits out of *m: bits [*a, *end). */
+static inline bool gfx_next_run(uint64_t *m, uint32_t *a, uint32_t *end)
+{
+	if (*m == 0)
+		return false;
+	*a = (uint32_t)__builtin_ctzll(*m);
+	uint64_t rest = ~(*m >> *a);
+	*end = rest ? *a + (uint32_t)__builtin_ctzll(rest) : 64;
+	*m = *end < 64 ? *m & (~0ull << *end) : 0;
+	return true;
+}
+
 /* Some lane of a vector comparison's result is true. */
 static inline bool gfx_any(gfx_v4 m)
 {
@@ -176,7 +189,8 @@ static inline bool gfx_any(gfx_v4 m)
 	return (q[0] | q[1]) != 0;
 }
 
-/* From i, the first pixel not already color (n if none). */
+/* From i, the first pixel not already color (n if none): eight pixels per
+ * step while they all match. */
 static uint32_t gfx_fill_skip(const uint32_t *p, uint32_t i, uint32_t n, uint32_t color)
 {
 	uint64_t pair = gfx_pair(color);
@@ -194,7 +208,8 @@ static uint32_t gfx_fill_skip(const uint32_t *p, uint32_t i, uint32_t n, uint32_
 	}
 }
 
-/* From i, write color up to the first pixel that already has it. */
+/* From i, write color up to the first pixel that already has it, eight
+ * pixels per step while none has it. */
 static uint32_t gfx_fill_set(uint32_t *p, uint32_t i, uint32_t n, uint32_t color)
 {
 	uint64_t pair = gfx_pair(color);
@@ -215,14 +230,40 @@ static uint32_t gfx_fill_set(uint32_t *p, uint32_t i, uint32_t n, uint32_t color
 	}
 }
 
+/* Bit k set when p[k] != color, for k < n <= 64. */
+static uint64_t gfx_fill_mask(const uint32_t *p, uint32_t color, uint32_t n)
+{
+	uint64_t m = 0;
+	uint32_t k = 0;
+	for (; k + 4 <= n; k += 4) {
+		gfx_v4 ne = (gfx_v4)(*(const gfx_v4 *)(p + k) != color);
+		m |= (uint64_t)__builtin_ia32_movmskps((gfx_v4f)ne) << k;
+	}
+	for (; k < n; k++)
+		m |= (uint64_t)(p[k] != color) << k;
+	return m;
+}
+
+/* Make p[0..n) all color: see gfx_copy_row, the same against one colour. */
 static void gfx_fill_row(struct gfx_damage *d, uint32_t *p, uint32_t x, uint32_t y,
 			 uint32_t n, uint32_t color)
 {
 	uint32_t i = 0;
 	while ((i = gfx_fill_skip(p, i, n, color)) < n) {
-		uint32_t start = i;
-		i = gfx_fill_set(p, i, n, color);
-		gfx_damage_run(d, x + start, y, i - start);
+		uint32_t k = n - i < 64 ? n - i : 64;
+		uint64_t m = gfx_fill_mask(p + i, color, k);
+		if (m == ~0ull) {
+			uint32_t start = i;
+			i = gfx_fill_set(p, i, n, color);
+			gfx_damage_run(d, x + start, y, i - start);
+			continue;
+		}
+		for (uint32_t a, end; gfx_next_run(&m, &a, &end);) {
+			for (uint32_t j = a; j < end; j++)
+				p[i + j] = color;
+			gfx_damage_run(d, x + i + a, y, end - a);
+		}
+		i += k;
 	}
 }
 
@@ -269,14 +310,53 @@ static uint32_t gfx_copy_set(uint32_t *p, const uint32_t *s, uint32_t i, uint32_
 	}
 }
 
+/* Bit k set when p[k] != s[k], for k < n <= 64. */
+static uint64_t gfx_diff_mask(const uint32_t *p, const uint32_t *s, uint32_t n)
+{
+	uint64_t m = 0;
+	uint32_t k = 0;
+	for (; k + 4 <= n; k += 4) {
+		gfx_v4 ne = (gfx_v4)(*(const gfx_v4 *)(p + k) != *(const gfx_v4 *)(s + k));
+		m |= (uint64_t)__builtin_ia32_movmskps((gfx_v4f)ne) << k;
+	}
+	for (; k < n; k++)
+		m |= (uint64_t)(p[k] != s[k]) << k;
+	return m;
+}
+
+/* Copy and report the runs of set bits in m (a gfx_diff_mask of p, s).
+ * The mask was taken before any store, which stays true while the runs are
+ * copied in ascending order with p < s or apart (see gfx_copy_skip). */
+static void gfx_copy_runs(struct gfx_damage *d, uint32_t *p, const uint32_t *s,
+			  uint32_t x, uint32_t y, uint64_t m)
+{
+	for (uint32_t a, end; gfx_next_run(&m, &a, &end);) {
+		for (uint32_t k = a; k < end; k++)
+			p[k] = s[k];
+		gfx_damage_run(d, x + a, y, end - a);
+	}
+}
+
+/* Make p[0..n) equal to s[0..n), reporting the runs that changed. Equal
+ * stretches are skipped a vector at a time; where pixels differ, a block of
+ * 64 is compared into a bit mask and its runs copied one by one (text:
+ * short runs), unless the whole block differs: then it is likely a long run
+ * (a scroll, a picture), copied a vector at a time. */
 static void gfx_copy_row(struct gfx_damage *d, uint32_t *p, const uint32_t *s,
 			 uint32_t x, uint32_t y, uint32_t n)
 {
 	uint32_t i = 0;
 	while ((i = gfx_copy_skip(p, s, i, n)) < n) {
-		uint32_t start = i;
-		i = gfx_copy_set(p, s, i, n);
-		gfx_damage_run(d, x + start, y, i - start);
+		uint32_t k = n - i < 64 ? n - i : 64;
+		uint64_t m = gfx_diff_mask(p + i, s + i, k);
+		if (m == ~0ull) {
+			uint32_t start = i;
+			i = gfx_copy_set(p, s, i, n);
+			gfx_damage_run(d, x + start, y, i - start);
+			continue;
+		}
+		gfx_copy_runs(d, p + i, s + i, x + i, y, m);
+		i += k;
 	}
 }
 
@@ -371,16 +451,29 @@ static const uint8_t *gfx_glyph_bits(char c)
 }
 
 /* Pixels [k, k + n) of glyph row `row` across the string s, k counted from
- * the left edge of its first cell. */
+ * the left edge of its first cell. Whole cells are written as four pixel
+ * pairs looked up by two glyph bits at a time. */
 static void gfx_text_pixels(uint32_t *out, const char *s, uint64_t k, uint32_t n,
 			    uint32_t row, uint32_t fg, uint32_t bg)
 {
+	const uint64_t pair[4] = { gfx_pair(bg), (uint64_t)fg << 32 | bg,
+				   (uint64_t)bg << 32 | fg, gfx_pair(fg) };
 	const char *cell = s + k / GFX_GLYPH_W;
-	uint32_t col = (uint32_t)(k % GFX_GLYPH_W);
-	for (uint32_t i = 0; i < n; cell++, col = 0) {
-		uint32_t bits = (uint32_t)gfx_glyph_bits(*cell)[row] << col;
-		for (; col < GFX_GLYPH_W && i < n; col++, i++, bits <<= 1)
-			out[i] = bits & 0x80 ? fg : bg;
+	uint32_t col = (uint32_t)(k % GFX_GLYPH_W), i = 0;
+	while (i < n) {
+		uint32_t bits = gfx_glyph_bits(*cell++)[row];
+		if (col == 0 && n - i >= GFX_GLYPH_W) {
+			gfx_u64 *q = (gfx_u64 *)(out + i);
+			q[0] = pair[bits >> 6];
+			q[1] = pair[bits >> 4 & 3];
+			q[2] = pair[bits >> 2 & 3];
+			q[3] = pair[bits & 3];
+			i += GFX_GLYPH_W;
+			continue;
+		}
+		for (; col < GFX_GLYPH_W && i < n; col++, i++)
+			out[i] = bits & (0x80u >> col) ? fg : bg;
+		col = 0;
 	}
 }
 

@@ -58,6 +58,7 @@ enum db_ucall_cmd {
 	DB_UCALL_DONE,          /* workload finished */
 	DB_UCALL_CALIBRATE,     /* args[0] = guest TSC just before the exit */
 	DB_UCALL_CPU_PROBE,     /* args[0..1] = TSC cycles for the ring-3 and ring-0 loops */
+	DB_UCALL_NOTIFY,        /* the guest answered a host request in a shared page (pvbitmap) */
 };
 
 struct db_ucall {
@@ -85,6 +86,48 @@ struct db_frame {
 	uint32_t dropped_before; /* deadlines the guest skipped just before this frame */
 };
 
+/*
+ * pvbitmap (seed 000): the frontend (guest library) marks the tiles it draws
+ * in the active one of two dirty bitmaps; the backend (host) drains the
+ * inactive one. Bitmaps are row-major, words_per_row 64-bit words per
+ * horizontal strip, bit c of a row's words = vertical strip c.
+ */
+#define DB_PVBITMAP_COLS     64
+#define DB_PVBITMAP_ROWS     128
+#define DB_PVFINE_BITMAP_GPA (DB_PVBITMAP_GPA + 0x1000)  /* pvbitmap-fine: two whole pages */
+#define DB_PVFINE_BITS       (4096u * 8)
+
+/* The indicator and its controls. Single writer per field. The frontend may
+ * switch only when consumed == flips (the backend has drained and cleared the
+ * bitmap that would become active), so it never writes a bitmap the backend
+ * is reading and never switches twice between two drains. Its timer switches
+ * only a bitmap with marks in it; the backend may read (never write) the
+ * active bitmap to see whether there are any. */
+struct db_pv_state {
+	/* Written by the frontend. */
+	volatile uint32_t flips;        /* the indicator: bitmap (flips & 1) is active */
+	volatile uint32_t req_ack;      /* = req when it switched for the backend's request */
+	volatile uint32_t closed;       /* no more marks: the backend may drain both bitmaps */
+	uint32_t pad;
+	volatile uint64_t sleep_until;  /* guest TSC it sleeps until, 0 while running */
+	volatile uint64_t marks;        /* rectangles marked */
+	uint64_t mark_cycles;           /* guest TSC cycles in the marking code, sampled */
+	uint64_t mark_samples;          /* marks timed for mark_cycles */
+	uint64_t timer_switches;        /* switches because the deadline passed */
+	uint64_t sync_switches;         /* switches for a backend request */
+	uint64_t late_sum, late_max;    /* timer switches: guest TSC at switch - when due */
+	/* Written by the backend. */
+	volatile uint32_t consumed;     /* bitmap of flip `consumed` drained: may switch again */
+	volatile uint32_t req;          /* != req_ack: switch now, then DB_UCALL_NOTIFY */
+	volatile uint64_t deadline;     /* guest TSC to switch at (the "timer"); 0: none */
+};
+
+/* The seed's shared page at DB_PVBITMAP_GPA: two 64x128 bitmaps and the indicator. */
+struct db_pvbitmap {
+	uint64_t rows[2][DB_PVBITMAP_ROWS];
+	struct db_pv_state state;
+};
+
 #define DB_NAME_LEN          32
 #define DB_OPTIONS_LEN       256
 #define DB_ABI_VERSION       1
@@ -106,6 +149,9 @@ struct db_control {
 	char options[DB_OPTIONS_LEN];   /* "key=value,key=value" workload options */
 	uint32_t tile_w, tile_h;        /* tile size in use, for the pvbitmap library */
 	uint32_t pv_enabled;            /* guest library marks the PV bitmap */
+	uint32_t pv_words_per_row;      /* layout of the PV bitmaps (see db_pvbitmap) */
+	uint64_t pv_state_gpa;          /* struct db_pv_state */
+	uint64_t pv_bitmap_gpa[2];
 
 	/* Written by the host while running. */
 	volatile uint32_t stop;               /* finish the current frame and call DONE */
@@ -122,6 +168,7 @@ struct db_control {
 	uint64_t frames_dropped;        /* deadlines missed (frames asked for, not drawn) */
 	struct db_ucall ucall;
 	char message[512];              /* PRINT and ABORT text */
+	struct db_pv_state pv_fine;     /* pvbitmap-fine: the indicator, off the bitmap pages */
 
 	struct db_frame frames[DB_FRAME_RING_LEN];
 };

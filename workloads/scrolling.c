@@ -72,6 +72,7 @@ struct scroll_state {
 	uint32_t *line;                 /* the newest line, 16 rows of area_w pixels */
 	uint32_t line_row;              /* its rows already on screen (16: all) */
 	uint32_t cell;                  /* next cell of the line being composed */
+	bool render;                    /* the line is rendered, not only composed */
 	enum scroll_kind kind;
 	uint32_t burst;                 /* output lines left before the next prompt */
 	uint32_t clock_s;               /* dmesg and ls time stamps move on */
@@ -86,8 +87,9 @@ static void scroll_put(struct scroll_state *st, const char *s, uint32_t fg)
 		return;
 	if (len > st->cols - st->cell)
 		len = st->cols - st->cell;
-	gfx_render_text(st->line + (size_t)st->cell * GFX_GLYPH_W, st->area_w, s, len, fg,
-			st->theme->bg);
+	if (st->render)
+		gfx_render_text(st->line + (size_t)st->cell * GFX_GLYPH_W, st->area_w, s, len,
+				fg, st->theme->bg);
 	st->cell += (uint32_t)len;
 }
 
@@ -209,11 +211,13 @@ static void scroll_line_prompt(struct scroll_state *st)
 	scroll_put(st, scroll_commands[st->kind], st->theme->fg);
 }
 
-/* Render the next line of output into st->line. */
-static void scroll_next_line(struct scroll_state *st)
+/* Compose the next line of output, rendered into st->line unless it will
+ * never be seen (scrolled past within one frame). */
+static void scroll_next_line(struct scroll_state *st, bool render)
 {
 	size_t n = (size_t)st->area_w * GFX_GLYPH_H;
-	for (size_t i = 0; i < n; i++)
+	st->render = render;
+	for (size_t i = 0; render && i < n; i++)
 		st->line[i] = st->theme->bg;
 	st->cell = 0;
 	st->line_row = 0;
@@ -240,7 +244,7 @@ static void scroll_take_rows(struct fb *fb, struct scroll_state *st, int32_t y, 
 {
 	while (n > 0) {
 		if (st->line_row == GFX_GLYPH_H)
-			scroll_next_line(st);
+			scroll_next_line(st, draw || n < GFX_GLYPH_H);
 		uint32_t k = GFX_GLYPH_H - st->line_row;
 		if (k > n)
 			k = (uint32_t)n;

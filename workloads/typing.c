@@ -7,11 +7,11 @@
  * scrolls up a row when the cursor passes the bottom; the status line shows
  * line and column and is redrawn when they change.
  *
- * Each frame applies the keystrokes due to a character grid, then draws each
+ * Each frame applies the keystroke due to a character grid, then draws each
  * text row whose content changed once, in one pass (after one copy when the
- * text scrolled), so every pixel is written at most once per frame. Keys next
- * to a backspace wait until two frames after the previous key and the blink
- * half-period is at least three frames, so no cell goes back to what it
+ * text scrolled), so every pixel is written at most once per frame. Keys are
+ * at least two frames apart (at most fps/2 per second) and the blink
+ * half-period is at least three frames, so no pixel goes back to what it
  * showed one frame earlier.
  */
 #include "fmt.h"
@@ -69,10 +69,11 @@ struct typing_state {
 	/* The text and its timing. */
 	char chunk[TYPING_CHUNK_MAX];
 	uint32_t chunk_len, chunk_pos, sentence_words, paragraph_sentences;
-	char queue[3];                  /* keys decided ahead: a typo and its fix */
+	char queue[2];                  /* keys decided ahead: a typo's fix, popped from the end */
 	uint32_t queued;
-	uint64_t next_key_ms, blink_from_ms, last_key_frame;
-	bool last_was_bs, typed;
+	uint64_t next_key_ms, blink_from_ms;
+	uint64_t last_key_frame, blink_frame;   /* frames of the last key, last blink */
+	bool typed;
 	uint32_t cps, typo_pct, blink_ms;
 };
 
@@ -350,24 +351,23 @@ static uint64_t typing_ms(const struct workload_ctx *ctx, uint64_t n)
 	return n * 1000000ull / ctx->fps_milli;
 }
 
-/* Apply the keys due by frame n; a key next to a backspace waits until two
- * frames after the previous key. */
-static void typing_keys(struct typing_state *st, uint64_t n, uint64_t now)
+/* Apply the key due by frame n, if any. Keys are at least two frames apart
+ * and two frames after the cursor blinked (a late one waits), so no cell
+ * changes in two consecutive frames: a typed space, a backspace, a digit of
+ * the status line or a glyph replacing a bar that just appeared never
+ * reverts a pixel one frame later. */
+static bool typing_keys(struct typing_state *st, uint64_t n, uint64_t now)
 {
-	while (st->next_key_ms <= now) {
-		char c = st->queued ? st->queue[st->queued - 1] : 0;
-		bool bs = c == '\b';
-		if ((bs || st->last_was_bs) && n < st->last_key_frame + 2)
-			return;
-		c = typing_next_key(st);
-		typing_apply(st, c);
-		st->typed = true;
-		st->last_was_bs = c == '\b';
-		st->last_key_frame = n;
-		st->blink_from_ms = now;
-		char after = st->queued ? st->queue[st->queued - 1] : 0;
-		st->next_key_ms += typing_delay(st, c, after);
-	}
+	if (st->next_key_ms > now || n < st->last_key_frame + 2 || n < st->blink_frame + 2)
+		return false;
+	char c = typing_next_key(st);
+	typing_apply(st, c);
+	st->typed = true;
+	st->last_key_frame = n;
+	st->blink_from_ms = now;
+	char after = st->queued ? st->queue[st->queued - 1] : 0;
+	st->next_key_ms += typing_delay(st, c, after);
+	return true;
 }
 
 static bool typing_cursor_on(const struct typing_state *st, uint64_t now)
@@ -379,8 +379,10 @@ static void typing_frame(struct workload_ctx *ctx, uint64_t n)
 {
 	struct typing_state *st = ctx->state;
 	uint64_t now = typing_ms(ctx, n);
-	typing_keys(st, n, now);
-	typing_render(&ctx->fb, st, typing_cursor_on(st, now));
+	bool typed = typing_keys(st, n, now), on = typing_cursor_on(st, now);
+	if (!typed && on != st->shown_on)
+		st->blink_frame = n;
+	typing_render(&ctx->fb, st, on);
 	typing_draw_status(&ctx->fb, st);
 }
 
@@ -470,7 +472,7 @@ const struct workload_ops workload_typing = {
 	.default_fps_milli = 30000,
 	.options = {
 		{ .name = "cps", .value = 8, .min = 1, .max = 100,
-		  .help = "characters typed per second, on average" },
+		  .help = "characters typed per second, on average (at most fps/2)" },
 		{ .name = "blink_ms", .value = 530, .min = 0, .max = 10000,
 		  .help = "cursor on/off half-period in ms while idle (0: steady; at least 3 frames)" },
 		{ .name = "typo_pct", .value = 3, .min = 0, .max = 50,

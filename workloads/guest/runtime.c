@@ -6,6 +6,7 @@
 #include "../protocol.h"
 #include "../runtime.h"
 #include "../workload.h"
+#include "pvfront.h"
 
 #define control ((struct db_control *)DB_CONTROL_GPA)
 #define rect_ring ((struct db_rect *)DB_RECT_RING_GPA)
@@ -48,15 +49,29 @@ uint64_t rt_tsc_khz(void)
 	return control->tsc_khz;
 }
 
-/* The host may return early (it was kicked to serve a request): sleep again. */
+/* pvbitmap: the guest switched bitmaps for a host request that waits for it. */
+static void pv_answer(int notify)
+{
+	if (notify)
+		ucall(DB_UCALL_NOTIFY, 0, 0, 0);
+}
+
+/* The host may return early (it was kicked to serve a request): sleep again.
+ * With pvbitmap the switch timer bounds each sleep and is served in between. */
 void rt_sleep_until(uint64_t tsc)
 {
-	while (rt_tsc() < tsc && !control->stop)
-		ucall(DB_UCALL_SLEEP, tsc, 0, 0);
+	for (;;) {
+		pv_answer(pvfront_poll());
+		if (rt_tsc() >= tsc || control->stop)
+			break;
+		ucall(DB_UCALL_SLEEP, pvfront_sleep_begin(tsc), 0, 0);
+	}
+	pvfront_sleep_end();
 }
 
 void rt_frame_begin(void)
 {
+	pv_answer(pvfront_poll());
 	current.tsc_start = rt_tsc();
 	current.rect_first = rect_head;
 	current.rect_count = 0;
@@ -64,6 +79,8 @@ void rt_frame_begin(void)
 
 void rt_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
+	if (control->pv_enabled)
+		pv_answer(pvfront_mark(x, y, w, h));
 	if (rect_head - control->rects_consumed >= DB_RECT_RING_LEN) {
 		control->overflow = 1;
 		return;
@@ -91,6 +108,7 @@ void rt_frame_commit(uint32_t dropped_before)
 	control->rects_published = rect_head;
 	barrier();      /* x86 keeps store order: the record is visible before the head */
 	control->frames_published = head + 1;
+	pv_answer(pvfront_poll());
 }
 
 void *rt_alloc(size_t bytes)
@@ -177,9 +195,11 @@ void guest_main(void)
 	control->target_fps_milli = ctx.fps_milli;
 	control->fb_gva = control->vram_gva;
 	control->fb_len = (uint64_t)control->stride * control->height;
+	pvfront_init(control);
 	ucall(DB_UCALL_READY, 0, 0, 0);
 	if (workload_run(ops, &ctx, should_stop, &stats))
 		rt_abort("workload failed", __FILE__, __LINE__);
+	pvfront_close();
 	control->target_fps_milli = ctx.fps_milli;      /* init may have changed it */
 	ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);
 	for (;;)

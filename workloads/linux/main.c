@@ -85,7 +85,8 @@ static void dbw_usage(FILE *out)
 	      "       db-workload --list | --help\n\n"
 	      "Draw a dirtybench workload in real time into the Linux framebuffer or a\n"
 	      "file, and record every frame's exact damage for a host-side oracle.\n\n"
-	      "  --res WxH        size of the --file buffer (default 1920x1080)\n"
+	      "  --res WxH        size of the --file buffer (default 1920x1080); with --fb,\n"
+	      "                   the size the device must have\n"
 	      "  --seed N         workload seed (default 1)\n"
 	      "  --wopt K=V[,..]  workload options (see --list)\n"
 	      "  --frames N       stop after N frames, frame 0 included\n"
@@ -153,6 +154,12 @@ static const struct option dbw_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int dbw_bad(const char *what, const char *arg)
+{
+	fprintf(stderr, "db-workload: %s, got '%s'\n", what, arg);
+	return -1;
+}
+
 /* One option; returns 0, 1 to exit successfully (--list, --help), -1 on error. */
 static int dbw_parse_one(int c, const char *arg, struct dbw_args *a)
 {
@@ -160,18 +167,19 @@ static int dbw_parse_one(int c, const char *arg, struct dbw_args *a)
 	switch (c) {
 	case OPT_RES:
 		a->res_given = true;
-		return dbw_parse_res(arg, &a->width, &a->height) ? (fprintf(stderr,
-			"db-workload: --res wants WxH, each 1..%d, got '%s'\n", DBW_MAX_DIM, arg), -1) : 0;
+		if (dbw_parse_res(arg, &a->width, &a->height))
+			return dbw_bad("--res wants WxH, each 1..65535", arg);
+		return 0;
 	case OPT_SEED:
-		return dbw_parse_u64(arg, &a->seed) ? (fprintf(stderr, "db-workload: bad --seed '%s'\n", arg), -1) : 0;
+		return dbw_parse_u64(arg, &a->seed) ? dbw_bad("--seed wants an integer", arg) : 0;
 	case OPT_FRAMES:
 		if (dbw_parse_u64(arg, &a->frames) || a->frames == 0)
-			return fprintf(stderr, "db-workload: --frames wants a count >= 1, got '%s'\n", arg), -1;
+			return dbw_bad("--frames wants a count >= 1", arg);
 		return 0;
 	case OPT_DURATION:
 		a->duration = strtod(arg, &end);
 		if (end == arg || *end || !(a->duration > 0 && a->duration < 1e7))
-			return fprintf(stderr, "db-workload: --duration wants seconds > 0, got '%s'\n", arg), -1;
+			return dbw_bad("--duration wants seconds > 0", arg);
 		return 0;
 	case OPT_WOPT: a->wopt = arg; return 0;
 	case OPT_FB: a->fbdev = arg; return 0;
@@ -206,4 +214,254 @@ static int dbw_parse_args(int argc, char **argv, struct dbw_args *a)
 	if (!a->file && !a->fbdev)
 		a->fbdev = "/dev/fb0";
 	return 0;
+}
+
+/* --- targets ----------------------------------------------------------------- */
+
+static int dbw_fail(const char *what, const char *path)
+{
+	fprintf(stderr, "db-workload: %s %s: %s\n", what, path, strerror(errno));
+	return -1;
+}
+
+static int dbw_open_file(const char *path, uint32_t w, uint32_t h, struct dbw_target *t)
+{
+	t->map_len = (size_t)w * h * sizeof(uint32_t);
+	t->fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (t->fd < 0)
+		return dbw_fail("cannot create", path);
+	if (ftruncate(t->fd, (off_t)t->map_len))
+		return dbw_fail("cannot size", path);
+	t->map = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
+	if (t->map == MAP_FAILED)
+		return dbw_fail("cannot mmap", path);
+	t->fb = (struct fb){ t->map, w, h, w };
+	return 0;
+}
+
+/* The geometry checks: what gfx can draw into, and what --res asked for. */
+static int dbw_check_fbdev(const char *path, const struct fb_var_screeninfo *var,
+			   const struct fb_fix_screeninfo *fix, const struct dbw_args *a)
+{
+	if (var->bits_per_pixel != 32) {
+		fprintf(stderr, "db-workload: %s is %u bpp; only 32 bpp framebuffers are supported\n",
+			path, var->bits_per_pixel);
+		return -1;
+	}
+	if (fix->type != FB_TYPE_PACKED_PIXELS || fix->line_length % 4 ||
+	    fix->line_length / 4 < var->xres || var->xres == 0 || var->yres == 0 ||
+	    var->xres > DBW_MAX_DIM || var->yres > DBW_MAX_DIM) {
+		fprintf(stderr, "db-workload: %s: unsupported layout (type %u, %ux%u, %u bytes per line)\n",
+			path, fix->type, var->xres, var->yres, fix->line_length);
+		return -1;
+	}
+	if (a->res_given && (a->width != var->xres || a->height != var->yres)) {
+		fprintf(stderr, "db-workload: --res %ux%u, but %s is %ux%u\n", a->width, a->height,
+			path, var->xres, var->yres);
+		return -1;
+	}
+	if (var->red.offset != 16 || var->green.offset != 8 || var->blue.offset != 0)
+		fprintf(stderr, "db-workload: warning: %s is not x8r8g8b8, colours will be off\n", path);
+	return 0;
+}
+
+static int dbw_open_fbdev(const char *path, const struct dbw_args *a, struct dbw_target *t)
+{
+	struct fb_var_screeninfo var;
+	struct fb_fix_screeninfo fix;
+	t->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (t->fd < 0)
+		return dbw_fail("cannot open", path);
+	if (ioctl(t->fd, FBIOGET_VSCREENINFO, &var) || ioctl(t->fd, FBIOGET_FSCREENINFO, &fix))
+		return dbw_fail("FBIOGET_VSCREENINFO/FSCREENINFO failed on", path);
+	if (dbw_check_fbdev(path, &var, &fix, a))
+		return -1;
+	/* The visible screen starts at (xoffset, yoffset) of the virtual one. */
+	size_t start = (size_t)var.yoffset * fix.line_length + (size_t)var.xoffset * 4;
+	t->map_len = start + (size_t)var.yres * fix.line_length;
+	if (fix.smem_len && t->map_len > fix.smem_len) {
+		fprintf(stderr, "db-workload: %s: the screen ends past the %u bytes of video memory\n",
+			path, fix.smem_len);
+		return -1;
+	}
+	t->map = mmap(NULL, t->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, t->fd, 0);
+	if (t->map == MAP_FAILED)
+		return dbw_fail("cannot mmap", path);
+	t->fb = (struct fb){ (uint32_t *)((char *)t->map + start), var.xres, var.yres,
+			     fix.line_length / 4 };
+	return 0;
+}
+
+static void dbw_close_target(struct dbw_target *t)
+{
+	if (t->map && t->map != MAP_FAILED) {
+		msync(t->map, t->map_len, MS_SYNC);
+		munmap(t->map, t->map_len);
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+}
+
+/* --- frame records ------------------------------------------------------------- */
+
+static void dbw_write(struct dbw_records *r, const void *p, size_t n)
+{
+	if (!r->failed && fwrite(p, 1, n, r->f) != n) {
+		fprintf(stderr, "db-workload: writing %s: %s\n", r->path, strerror(errno));
+		r->failed = true;
+	}
+}
+
+/* Written at frame 0's commit: init has set the frame rate by then. */
+static void dbw_write_header(struct dbw_records *r)
+{
+	const struct workload_ctx *ctx = r->ctx;
+	struct db_records_header h = {
+		.version = DB_RECORDS_VERSION, .header_bytes = sizeof(h),
+		.frame_bytes = sizeof(struct db_frame), .rect_bytes = sizeof(struct db_rect),
+		.width = ctx->fb.width, .height = ctx->fb.height,
+		.stride = ctx->fb.stride_px * 4, .bpp = 32, .tsc_khz = rt_tsc_khz(),
+		.seed = ctx->seed, .fps_milli = ctx->fps_milli,
+	};
+	memcpy(h.magic, DB_RECORDS_MAGIC, sizeof(h.magic));
+	snprintf(h.workload, sizeof(h.workload), "%s", r->args->workload);
+	snprintf(h.options, sizeof(h.options), "%s", r->args->wopt ? r->args->wopt : "");
+	dbw_write(r, &h, sizeof(h));
+}
+
+static void dbw_frame_begin(void *arg, uint64_t tsc)
+{
+	struct dbw_records *r = arg;
+	r->nrects = 0;
+	r->tsc_start = tsc;
+}
+
+static void dbw_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	struct dbw_records *r = arg;
+	if (r->nrects == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 4096;
+		struct db_rect *p = realloc(r->rects, cap * sizeof(*p));
+		if (!p) {
+			r->failed = true;
+			return;
+		}
+		r->rects = p;
+		r->cap = cap;
+	}
+	r->rects[r->nrects++] = (struct db_rect){ (uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
+}
+
+static void dbw_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
+{
+	struct dbw_records *r = arg;
+	struct db_frame f = {
+		.seq = r->frames, .tsc_start = r->tsc_start, .tsc_commit = tsc,
+		.draw_cycles = tsc - r->tsc_start, .rect_first = r->rect_next,
+		.rect_count = (uint32_t)r->nrects, .dropped_before = dropped_before,
+	};
+	if (r->f) {
+		if (r->frames == 0)
+			dbw_write_header(r);
+		dbw_write(r, &f, sizeof(f));
+		dbw_write(r, r->rects, r->nrects * sizeof(*r->rects));
+	}
+	r->rect_next += r->nrects;
+	r->frames++;
+}
+
+static bool dbw_stop(void)
+{
+	const struct dbw_records *r = dbw_rec;
+	return dbw_signalled || r->failed || (r->args->frames && r->frames >= r->args->frames) ||
+	       (dbw_stop_tsc && rt_tsc() >= dbw_stop_tsc);
+}
+
+static void dbw_on_signal(int sig)
+{
+	(void)sig;
+	dbw_signalled = 1;
+}
+
+/* --- main -------------------------------------------------------------------- */
+
+static int dbw_setup(const struct dbw_args *a, const struct workload_ops *ops,
+		     struct workload_ctx *ctx, struct dbw_target *t, struct dbw_records *r)
+{
+	char err[256];
+	if (workload_parse_options(ops, a->wopt, ctx, err, sizeof(err))) {
+		fprintf(stderr, "db-workload: %s\n", err);
+		return -1;
+	}
+	if (a->file ? dbw_open_file(a->file, a->width, a->height, t) : dbw_open_fbdev(a->fbdev, a, t))
+		return -1;
+	ctx->fb = t->fb;
+	ctx->seed = a->seed;
+	if (a->records) {
+		r->f = fopen(a->records, "wb");
+		if (!r->f)
+			return dbw_fail("cannot create", a->records);
+		setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+	}
+	return 0;
+}
+
+static void dbw_signals(void)
+{
+	struct sigaction sa = { .sa_handler = dbw_on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int dbw_run(const struct dbw_args *a, const struct workload_ops *ops,
+		   struct workload_ctx *ctx, struct dbw_records *r)
+{
+	struct rt_linux_sink sink = { dbw_frame_begin, dbw_damage, dbw_frame_commit, r };
+	struct workload_run_stats stats;
+	rt_linux_set_sink(&sink);
+	dbw_rec = r;
+	if (a->duration > 0)
+		dbw_stop_tsc = rt_tsc() + (uint64_t)(a->duration * 1000.0 * (double)rt_tsc_khz());
+	int err = workload_run(ops, ctx, dbw_stop, &stats);
+	rt_linux_set_sink(NULL);
+	if (r->f && fclose(r->f) && !r->failed) {
+		fprintf(stderr, "db-workload: writing %s: %s\n", r->path, strerror(errno));
+		r->failed = true;
+	}
+	r->f = NULL;
+	if (err)
+		fprintf(stderr, "db-workload: %s: init failed\n", ops->name);
+	else
+		fprintf(stderr, "db-workload: %s: %llu frames, %llu deadlines dropped, %ux%u\n",
+			ops->name, (unsigned long long)stats.frames,
+			(unsigned long long)stats.dropped, ctx->fb.width, ctx->fb.height);
+	return err || r->failed ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dbw_args a;
+	struct dbw_target t = { .fd = -1 };
+	struct workload_ctx ctx = { 0 };
+	int r = dbw_parse_args(argc, argv, &a);
+	if (r)
+		return r > 0 ? 0 : DBW_EXIT_USAGE;
+	const struct workload_ops *ops = workload_find(a.workload);
+	if (!ops) {
+		fprintf(stderr, "db-workload: unknown workload '%s' (see --list)\n", a.workload);
+		return DBW_EXIT_USAGE;
+	}
+	struct dbw_records rec = { .path = a.records, .ctx = &ctx, .args = &a };
+	int status = DBW_EXIT_USAGE;
+	if (dbw_setup(&a, ops, &ctx, &t, &rec) == 0) {
+		dbw_signals();
+		status = dbw_run(&a, ops, &ctx, &rec) ? DBW_EXIT_FAIL : 0;
+	}
+	if (rec.f)
+		fclose(rec.f);
+	free(rec.rects);
+	dbw_close_target(&t);
+	rt_linux_free_all();
+	return status;
 }
