@@ -63,3 +63,13 @@ int backend_vram_write_protect(struct backend *be, bool on)
 {
 	return CALL_HOOK(be, vram_write_protect, be, on);
 }
+
+int backend_guest_kick(struct backend *be)
+{
+	return CALL_HOOK(be, guest_kick, be);
+}
+
+int backend_guest_wait_notify(struct backend *be, long timeout_us)
+{
+	return CALL_HOOK(be, guest_wait_notify, be, timeout_us);
+}

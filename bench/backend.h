@@ -25,6 +25,7 @@ enum backend_feature {
 	BACKEND_PV_PAGE          = 1u << 5, /* page shared with the guest */
 	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
 	BACKEND_VRAM_WRITE_TRAP  = 1u << 7, /* write-protect VRAM, learn of the first write */
+	BACKEND_GUEST_EVENTS     = 1u << 8, /* wake a sleeping guest; wait for its notification */
 };
 
 struct backend;
@@ -53,6 +54,12 @@ struct backend_ops {
 	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
 	 * write lifts it and sets be->vram_write_seen. */
 	int (*vram_write_protect)(struct backend *be, bool on);
+	/* An event channel of sorts, for PV protocols: wake the guest if it is
+	 * sleeping so it looks at its shared page (does not wait), and wait up to
+	 * timeout_us for a notification from it (DB_UCALL_NOTIFY): 1 notified,
+	 * 0 timed out, -1 error. A notification nobody waited for stays pending. */
+	int (*guest_kick)(struct backend *be);
+	int (*guest_wait_notify)(struct backend *be, long timeout_us);
 };
 
 struct backend {
@@ -64,6 +71,7 @@ struct backend {
 	size_t vram_slot_pages;         /* dirty logs cover the whole slot (>= geo.pages) */
 	uint64_t guest_cr3;             /* page-table root registered at READY */
 	const char *paging;             /* "tdp", "shadow" or "unknown": how the hypervisor maps guest memory */
+	int64_t guest_tsc_offset;       /* guest TSC - host TSC, known once the guest is READY */
 	_Atomic bool vram_protected;    /* VRAM write-protected by vram_write_protect */
 	_Atomic bool vram_write_seen;   /* the guest wrote to protected VRAM */
 	char error[256];                /* why the last hook failed */
@@ -84,5 +92,7 @@ void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
 int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
+int backend_guest_kick(struct backend *be);
+int backend_guest_wait_notify(struct backend *be, long timeout_us);
 
 #endif

@@ -4,11 +4,13 @@
  * VRAM so KVM's shadow entries for it are zapped.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "kvm_vm.h"
 
@@ -175,11 +177,40 @@ int kvm_vm_vram_write_fault(struct kvm_vm *vm)
 	return 0;
 }
 
+/* The vCPU thread sleeps for the guest in ppoll on kick_fd (among others);
+ * an eventfd keeps the kick until then, so none is lost to a race with a
+ * guest that is about to sleep. A running guest is not interrupted: it has
+ * no interrupt to take, it polls its shared page. */
+static int kvm_guest_kick(struct backend *be)
+{
+	uint64_t one = 1;
+
+	if (write(to_vm(be)->kick_fd, &one, sizeof(one)) != sizeof(one))
+		return be_fail(be, "kicking the vCPU (eventfd)");
+	return 0;
+}
+
+static int kvm_guest_wait_notify(struct backend *be, long timeout_us)
+{
+	struct pollfd pfd = { .fd = to_vm(be)->notify_fd, .events = POLLIN };
+	struct timespec ts = { timeout_us / 1000000, timeout_us % 1000000 * 1000 };
+	uint64_t count;
+	int n = ppoll(&pfd, 1, &ts, NULL);
+
+	if (n < 0 && errno != EINTR)
+		return be_fail(be, "waiting for a guest notification");
+	if (n <= 0)
+		return 0;
+	if (read(pfd.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return be_fail(be, "reading the guest notification eventfd");
+	return 1;
+}
+
 const struct backend_ops kvm_backend_ops = {
 	.name = "kvm",
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
-		    BACKEND_VRAM_WRITE_TRAP,
+		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
@@ -190,4 +221,6 @@ const struct backend_ops kvm_backend_ops = {
 	.vram_invalidate = kvm_vram_invalidate,
 	.guest_tlb_flush = kvm_guest_tlb_flush,
 	.vram_write_protect = kvm_vram_write_protect,
+	.guest_kick = kvm_guest_kick,
+	.guest_wait_notify = kvm_guest_wait_notify,
 };

@@ -90,12 +90,15 @@ static void service_tlb_flush(struct vcpu_thread *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
-/* Sleep until the guest's deadline or until asked to stop, whichever first. */
+/* Sleep until the guest's deadline, until asked to stop, or until a strategy
+ * kicks the guest (guest_kick), whichever first; the guest re-sleeps if it
+ * has nothing to do. A kick is consumed here so the next sleep is whole. */
 static void guest_sleep(struct vcpu_thread *t, uint64_t guest_deadline)
 {
 	uint64_t host_deadline = guest_deadline - (uint64_t)t->cal.offset;
-	uint64_t now = clock_tsc();
-	struct pollfd pfd = { .fd = t->stop_fd, .events = POLLIN };
+	uint64_t now = clock_tsc(), kicks;
+	struct pollfd pfd[2] = { { .fd = t->stop_fd, .events = POLLIN },
+				 { .fd = t->vm->kick_fd, .events = POLLIN } };
 	struct timespec ts;
 	double ns;
 
@@ -104,7 +107,8 @@ static void guest_sleep(struct vcpu_thread *t, uint64_t guest_deadline)
 	ns = clock_cycles_to_ns(t->clock, (double)(host_deadline - now));
 	ts.tv_sec = (time_t)(ns / 1e9);
 	ts.tv_nsec = (long)(ns - (double)ts.tv_sec * 1e9);
-	(void)ppoll(&pfd, 1, &ts, NULL);
+	if (ppoll(pfd, 2, &ts, NULL) > 0 && (pfd[1].revents & POLLIN))
+		(void)!read(t->vm->kick_fd, &kicks, sizeof(kicks));
 }
 
 /* Guest TSC g was read between host stamps before and after: it bounds the
@@ -156,6 +160,10 @@ static enum step handle_ucall(struct vcpu_thread *t, uint32_t gpa, uint64_t befo
 	case DB_UCALL_SLEEP:
 		guest_sleep(t, uc->args[0]);
 		service_tlb_flush(t);
+		return STEP_CONTINUE;
+	case DB_UCALL_NOTIFY:
+		if (write(t->vm->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+			return failed(t, "notifying the host of a guest event: %s", strerror(errno));
 		return STEP_CONTINUE;
 	case DB_UCALL_PRINT:
 		if (t->verbose)

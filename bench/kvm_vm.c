@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -319,6 +320,10 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 {
 	memset(vm, 0, sizeof(*vm));
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->vram_fd = -1;
+	vm->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	vm->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->kick_fd < 0 || vm->notify_fd < 0)
+		return fail(vm, "eventfd for guest events");
 	vm->be.ops = &kvm_backend_ops;
 	vm->be.geo = cfg->geo;
 	if (cfg->geo.bytes > DB_VRAM_MAX)
@@ -359,6 +364,10 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 			close(*fd);
 	if (vm->vram_fd >= 0)
 		close(vm->vram_fd);
+	if (vm->kick_fd >= 0)
+		close(vm->kick_fd);
+	if (vm->notify_fd >= 0)
+		close(vm->notify_fd);
 	memset(vm, 0, sizeof(*vm));
 }
 

@@ -6,8 +6,11 @@
  * all its tiles reported by the rounds that could have seen its writes: from
  * the first round whose scan ended after s_F up to and including R_F, the
  * first round whose scan began after c_F. A tile missing from that union is a
- * miss. F's update latency is the end of the round that completed the union,
- * minus c_F (0 if the union was complete before the commit).
+ * miss, unless the strategy compares content and its copy of that tile equals
+ * VRAM right after R_F: the change was undone (e.g. a round captured a tile
+ * half drawn, and the next frame returned it to exactly that state) and the
+ * consumer lost nothing. F's update latency is the end of the round that
+ * completed the union, minus c_F (0 if the union was complete before the commit).
  */
 #ifndef DIRTYBENCH_ORACLE_H
 #define DIRTYBENCH_ORACLE_H
@@ -41,6 +44,7 @@ struct oracle_stats {
 	uint64_t frames_checked;
 	uint64_t frames_missed;         /* frames with at least one missed tile */
 	uint64_t tiles_missed;
+	uint64_t tiles_excused;         /* unreported, but the strategy's copy equals VRAM */
 	uint64_t rounds;
 	uint64_t changed_bytes;         /* union of damage, measured rounds */
 	uint64_t reported_bytes;        /* reported tiles' bytes, measured rounds */
@@ -58,6 +62,8 @@ struct oracle {
 	const struct fb_geometry *geo;
 	struct db_control *control;
 	const struct db_rect *rect_ring;
+	const uint8_t *vram;
+	const uint8_t *shadow;          /* the strategy's copy of VRAM, or NULL */
 	int64_t tsc_offset;             /* guest TSC - host TSC */
 	uint64_t tsc_khz;
 	struct oracle_round rounds[ORACLE_HISTORY];
@@ -73,6 +79,8 @@ struct oracle {
 
 int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,
 		const struct db_rect *rect_ring, int64_t tsc_offset, uint64_t tsc_khz);
+/* For content-comparing strategies: their copy of VRAM (see strategy.h). */
+void oracle_set_shadow(struct oracle *o, const uint8_t *vram, const uint8_t *shadow);
 void oracle_fini(struct oracle *o);
 /* Start counting latency and area (after warm-up). */
 void oracle_measure(struct oracle *o, bool on);

@@ -83,7 +83,7 @@ static json_t *dirty_block(const struct run_state *rs)
 	const struct oracle_stats *st = &rs->oracle.stats;
 	double rounds = (double)rs->rounds_measured, frames = (double)st->frames_measured;
 
-	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I}",
+	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
 		"reported_tiles", (json_int_t)st->reported_tiles,
 		"reported_bytes", (json_int_t)st->reported_bytes,
 		"changed_bytes", (json_int_t)st->changed_bytes,
@@ -97,7 +97,8 @@ static json_t *dirty_block(const struct run_state *rs)
 		"tiles_total", json_integer((json_int_t)rs->geo.ntiles),
 		"frames_checked", (json_int_t)st->frames_checked,
 		"frames_missed", (json_int_t)st->frames_missed,
-		"tiles_missed", (json_int_t)st->tiles_missed);
+		"tiles_missed", (json_int_t)st->tiles_missed,
+		"tiles_excused", (json_int_t)st->tiles_excused);
 }
 
 static json_t *exits_block(const struct run_state *rs)

@@ -76,6 +76,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &rs->vm.be, rs->opt->strategy_options))
 		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
 				 "%s", rs->strategy.error);
+	rs->strategy.round_period_ns = (uint64_t)(1e9 / rs->opt->rate_hz);
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	clock_base_init(&rs->clock, rs->vm.tsc_khz);
@@ -93,6 +94,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
 		return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
 	if (vcpu_thread_wait_ready(&rs->vcpu, READY_TIMEOUT_MS))
 		return run_error(err, len, EXIT_RUN_FAILED, "guest failed during boot: %s", rs->vcpu.error);
+	rs->vm.be.guest_tsc_offset = rs->vcpu.cal.offset;      /* the guest calibrated before READY */
 	if (strategy_start(&rs->strategy))
 		return run_error(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
 				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
@@ -100,6 +102,8 @@ static int boot(struct run_state *rs, char *err, size_t len)
 			kvm_vm_gpa(&rs->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect)),
 			rs->vcpu.cal.offset, rs->vm.tsc_khz))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
+	if (rs->sops->shadow)
+		oracle_set_shadow(&rs->oracle, rs->vm.be.vram, rs->sops->shadow(&rs->strategy));
 	perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
 	perf_counters_open(&rs->perf_scan, gettid());
 	vcpu_thread_go(&rs->vcpu);
@@ -217,9 +221,24 @@ static int finish(struct run_state *rs, char *err, size_t len)
 	return EXIT_OK;
 }
 
+/* Without --tile, a strategy may ask for its own strips instead of the seed's. */
+static void pick_tiles(const struct run_options *opt, const struct strategy_ops *sops,
+		       uint32_t *tile_w, uint32_t *tile_h)
+{
+	uint32_t cols = sops->preferred_tiles.cols, rows = sops->preferred_tiles.rows;
+
+	*tile_w = opt->tile_w;
+	*tile_h = opt->tile_h;
+	if (*tile_w || *tile_h || !cols || !rows)
+		return;
+	*tile_w = (opt->width + cols - 1) / cols;
+	*tile_h = (opt->height + rows - 1) / rows;
+}
+
 static int prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len)
 {
 	struct workload_ctx probe = { 0 };
+	uint32_t tile_w, tile_h;
 	char why[256];
 
 	rs->opt = opt;
@@ -232,7 +251,8 @@ static int prepare(struct run_state *rs, const struct run_options *opt, char *er
 	if (workload_parse_options(rs->wops, opt->workload_options ? opt->workload_options : "",
 				   &probe, why, sizeof(why)))
 		return run_error(err, len, EXIT_BAD_INPUT, "workload %s: %s", opt->workload, why);
-	if (fb_geometry_init(&rs->geo, opt->width, opt->height, opt->tile_w, opt->tile_h, why, sizeof(why)))
+	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
+	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_error(err, len, EXIT_BAD_INPUT, "%s", why);
 	rs->fps_milli = probe.fps_milli ? probe.fps_milli : rs->wops->default_fps_milli;
 	hist_init(&rs->scan_ns);

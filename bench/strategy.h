@@ -44,10 +44,22 @@ struct strategy_ops {
 	 * cannot run until it returns 0, so make room now, and keep what was
 	 * harvested for the next scan. -1 stops the run. */
 	int (*ring_full)(struct strategy *s);
+	/* Optional, for strategies that compare content: the copy of VRAM they
+	 * compare against, which is what their consumer holds (QEMU's VNC server
+	 * surface). The oracle excuses an unreported tile whose copy already
+	 * equals VRAM: the consumer lost nothing (a change was undone before any
+	 * round saw it). Write-tracking strategies have no excuse. */
+	const uint8_t *(*shadow)(struct strategy *s);
 	/* Options it understands, for --list: "key=default|other ...; key=N". */
 	const char *options;
 	/* Optional: strategy-specific counters into the result's "strategy" object. */
 	void (*report)(struct strategy *s, json_t *obj);
+	/* Optional: the tiling (strips across, down) the run uses when --tile is
+	 * not given, for strategies whose tracking granularity is not the seed's
+	 * 64x128. Both 0: the default. */
+	struct {
+		uint32_t cols, rows;
+	} preferred_tiles;
 };
 
 #define STRATEGY_MAX_OPTIONS 8
@@ -67,6 +79,7 @@ struct strategy {
 	const struct fb_geometry *geo;
 	void *priv;
 	size_t memory_bytes;    /* what the strategy allocated for tracking */
+	uint64_t round_period_ns; /* the harness's interval between scans; 0: unknown */
 	char error[256];
 };
 

@@ -128,6 +128,12 @@ static void qemu_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "dirty_chunks", json_integer((json_int_t)p->dirty_chunks));
 }
 
+/* The server surface is what the VNC client has been sent. */
+static const uint8_t *qemu_shadow(struct strategy *s)
+{
+	return ((struct qemu_priv *)s->priv)->server;
+}
+
 const struct strategy_ops strategy_memcmp_qemu = {
 	.name = "memcmp-qemu",
 	.description = "compare like QEMU's VNC server: memcmp and copy per 16-pixel chunk of each scanline",
@@ -137,4 +143,5 @@ const struct strategy_ops strategy_memcmp_qemu = {
 	.stop = qemu_stop,
 	.fini = qemu_fini,
 	.report = qemu_report,
+	.shadow = qemu_shadow,
 };

@@ -11,6 +11,8 @@ extern const struct strategy_ops strategy_logdirty_manual;
 extern const struct strategy_ops strategy_dirtyring;
 extern const struct strategy_ops strategy_ptebits;
 extern const struct strategy_ops strategy_ptebits_hybrid;
+extern const struct strategy_ops strategy_pvbitmap;
+extern const struct strategy_ops strategy_pvbitmap_fine;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
@@ -21,5 +23,7 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_dirtyring,
 	&strategy_ptebits,
 	&strategy_ptebits_hybrid,
+	&strategy_pvbitmap,
+	&strategy_pvbitmap_fine,
 	NULL,
 };
