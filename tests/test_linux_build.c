@@ -168,10 +168,12 @@ static void replay_frame(const struct workload_ops *ops, struct workload_ctx *ct
 {
 	r->n = 0;
 	rt_frame_begin();
-	if (n == 0)
+	if (n == 0) {
 		assert_int_equal(ops->init(ctx), 0);
-	else
+	} else {
+		ctx->drawn++;           /* as workload_run counts frames drawn */
 		ops->frame(ctx, n);
+	}
 	rt_frame_commit(0);
 	if (r->n != p->frame[i]->rect_count)
 		fail_msg("%s frame %zu (n=%lu): %zu rects in-process, %u recorded", ops->name, i,

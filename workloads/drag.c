@@ -141,10 +141,10 @@ static void drag_make_window(struct drag_state *st)
 			st->win[(size_t)j * st->w + i] = gfx_rgb(i * 255 / st->w, j * 255 / st->h, 160);
 }
 
-static void drag_draw_window(struct fb *fb, struct drag_state *st, uint64_t n)
+static void drag_draw_window(struct fb *fb, struct drag_state *st, uint64_t drawn)
 {
 	/* Modulo 3, not 2: a pixel never returns to its value of two frames ago. */
-	uint32_t phase = (uint32_t)(n % 3) * 0x010101u;
+	uint32_t phase = (uint32_t)(drawn % 3) * 0x010101u;
 	for (size_t i = 0; i < (size_t)st->w * st->h; i++)
 		st->win[i] = (st->win[i] & DRAG_CONTENT_MASK) | phase;
 	gfx_blit(fb, st->ax.pos, st->ay.pos, (int32_t)st->w, (int32_t)st->h, st->win, st->w);
@@ -255,7 +255,7 @@ static void drag_frame(struct workload_ctx *ctx, uint64_t n)
 	drag_uncovered(old, now, gone);
 	drag_paint_desktop(&ctx->fb, st, gone[0]);
 	drag_paint_desktop(&ctx->fb, st, gone[1]);
-	drag_draw_window(&ctx->fb, st, n);
+	drag_draw_window(&ctx->fb, st, ctx->drawn);
 }
 
 const struct workload_ops workload_drag = {

@@ -151,7 +151,7 @@ static void fs_update(struct fs_state *st, const struct workload_ctx *ctx, uint6
 	st->scroll_x = (uint32_t)(ms * 120 / 1000);
 	st->scroll_y = (uint32_t)(ms * 45 / 1000);
 	/* Modulo 3, not 2: a pixel never returns to its value of two frames ago. */
-	st->phase = (uint32_t)(n % 3) * 0x010101u;
+	st->phase = (uint32_t)(ctx->drawn % 3) * 0x010101u;
 	for (uint32_t i = 0; i < FS_SPRITES; i++) {
 		struct fs_sprite *sp = &st->spr[i];
 		uint32_t rx = st->w > sp->size ? st->w - sp->size : 0;

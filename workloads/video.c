@@ -115,7 +115,7 @@ static struct video_frame video_frame_params(const struct video_state *st,
 	f.grain_x = (h & (VIDEO_GRAIN / VIDEO_BLOCK - 1)) * VIDEO_BLOCK;
 	f.grain_y = (h >> 8) & (VIDEO_GRAIN - 1);
 	/* Modulo 3, not 2: a pixel never returns to its value of two frames ago. */
-	f.phase = (uint32_t)(n % 3) * 0x010101u;
+	f.phase = (uint32_t)(ctx->drawn % 3) * 0x010101u;
 	return f;
 }
 

@@ -249,6 +249,7 @@ int workload_run(const struct workload_ops *ops, struct workload_ctx *ctx,
 				break;
 		}
 		rt_frame_begin();
+		ctx->drawn++;
 		ops->frame(ctx, n);
 		rt_frame_commit(dropped);
 		stats->frames++;

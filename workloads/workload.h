@@ -24,6 +24,10 @@ struct workload_ctx {
 	struct workload_option opt[WORKLOAD_MAX_OPTIONS];
 	unsigned nopt;
 	void *state;            /* the workload's own, from rt_alloc() */
+	/* Frames drawn so far (init's is 0). Colour phases count with this, not
+	 * with the deadline index n, which skips when the guest runs late: a
+	 * skipped deadline must not bring back a value of two frames ago. */
+	uint64_t drawn;
 };
 
 struct workload_ops {
