@@ -90,6 +90,28 @@ int kvm_probe(char *why, size_t len)
 	return 0;
 }
 
+int kvm_probe_dirty_ring(uint32_t bytes, char *why, size_t len)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int max = 0;
+
+	if (fd >= 0) {
+		max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL);
+		if (max <= 0)
+			max = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
+		close(fd);
+	}
+	if (max <= 0) {
+		snprintf(why, len, "this KVM has no dirty ring (KVM_CAP_DIRTY_LOG_RING)");
+		return -1;
+	}
+	if (bytes > (uint32_t)max) {
+		snprintf(why, len, "dirty ring of %u bytes asked, this KVM allows at most %d", bytes, max);
+		return -1;
+	}
+	return 0;
+}
+
 void *kvm_vm_gpa(struct kvm_vm *vm, uint64_t gpa, size_t len)
 {
 	if (gpa >= DB_RAM_SIZE || len > DB_RAM_SIZE - gpa)

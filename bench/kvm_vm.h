@@ -50,6 +50,8 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg);
 void kvm_vm_destroy(struct kvm_vm *vm);
 /* Check /dev/kvm usable: 0, or -1 with a reason. */
 int kvm_probe(char *why, size_t len);
+/* Check the dirty ring exists and takes bytes per vCPU: 0, or -1 with a reason. */
+int kvm_probe_dirty_ring(uint32_t bytes, char *why, size_t len);
 /* One line with the vCPU's registers, for error messages. */
 void kvm_vm_dump_regs(struct kvm_vm *vm, char *buf, size_t len);
 /* Guest memory [gpa, gpa+len) in RAM, or NULL. */

@@ -68,8 +68,12 @@ static int boot(struct run_state *rs, char *err, size_t len)
 
 	if (kvm_probe(why, sizeof(why)))
 		return run_error(err, len, EXIT_BAD_INPUT, "no usable KVM: %s", why);
-	if (rs->sops->needs & BACKEND_DIRTY_RING)
+	if (rs->sops->needs & BACKEND_DIRTY_RING) {
+		if (kvm_probe_dirty_ring(rs->opt->dirty_ring_bytes, why, sizeof(why)))
+			return run_error(err, len, EXIT_BAD_INPUT, "strategy %s is not supported here: %s",
+					 rs->sops->name, why);
 		cfg.dirty_ring_bytes = rs->opt->dirty_ring_bytes;
+	}
 	if (kvm_vm_create(&rs->vm, &cfg))
 		return run_error(err, len, EXIT_RUN_FAILED, "creating the VM: %s", rs->vm.error);
 	fill_control(rs);
