@@ -116,13 +116,15 @@ int strategy_init_with_options(struct strategy *s, const struct strategy_ops *op
 	if (strategy_ops_validate(ops, s->error, sizeof(s->error)))
 		return -1;
 	if (!backend_has(be, ops->needs)) {
-		snprintf(s->error, sizeof(s->error), "strategy %s needs what the %s back end lacks",
+		snprintf(s->error, sizeof(s->error), "strategy %s is not supported here: the %s back end lacks what it needs",
 			 ops->name, be->ops->name);
+		s->bad_input = true;
 		return -1;
 	}
 	if (ops->supported && !ops->supported(be, why, sizeof(why))) {
 		snprintf(s->error, sizeof(s->error), "strategy %s is not supported here: %s",
 			 ops->name, why);
+		s->bad_input = true;    /* exit 2, as for a host without /dev/kvm */
 		return -1;
 	}
 	if (parse_options(s, options) || ops->init(s))

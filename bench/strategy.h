@@ -74,7 +74,7 @@ struct strategy {
 	const struct strategy_ops *ops;
 	struct strategy_option opt[STRATEGY_MAX_OPTIONS];
 	unsigned nopt;
-	bool bad_input;         /* the error is the user's: an unknown or malformed option */
+	bool bad_input;         /* exit 2: a bad option, or a host that cannot run it */
 	struct backend *be;
 	const struct fb_geometry *geo;
 	void *priv;
