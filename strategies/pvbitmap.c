@@ -9,7 +9,8 @@
  *     kick, a bounded wait; unanswered, the whole screen) or leaves them to a
  *     later round (sync=0, "wait some more");
  *   - asks the frontend to switch again lead_us before our next round (its
- *     "timer"), and gives the drained bitmap back.
+ *     "timer"), and gives the drained bitmap back. With early=1 a frontend
+ *     about to sleep past that deadline switches before it sleeps instead.
  * The frontend may switch only after we drained (consumed == flips): see
  * workloads/guest/pvfront.c for the memory-ordering argument.
  *
@@ -59,13 +60,15 @@ static int pv_check_tiling(struct strategy *s, const struct pvbitmap_layout *l, 
 
 static int pv_options(struct strategy *s, struct pvbitmap *p)
 {
-	long sync;
+	long sync, early;
 
 	if (strategy_option_long(s, "sync", 1, 0, 1, &sync) ||
 	    strategy_option_long(s, "lead_us", 2000, 0, 1000000, &p->lead_us) ||
-	    strategy_option_long(s, "wait_us", 2000, 1, 1000000, &p->wait_us))
+	    strategy_option_long(s, "wait_us", 2000, 1, 1000000, &p->wait_us) ||
+	    strategy_option_long(s, "early", 1, 0, 1, &early))
 		return -1;
 	p->sync = sync;
+	p->early = early;
 	return 0;
 }
 
@@ -86,6 +89,7 @@ int pvbitmap_setup(struct strategy *s, struct pvbitmap *p, const struct pvbitmap
 		return -1;
 	}
 	memset(p->st, 0, sizeof(*p->st));
+	p->st->early_ok = p->early;
 	memset(p->bitmap[0], 0, l->bitmap_bits / 8);
 	memset(p->bitmap[1], 0, l->bitmap_bits / 8);
 	/* Read by the guest runtime before it reports READY. */
@@ -295,7 +299,7 @@ static json_t *pv_us(double cycles, uint64_t tsc_khz)
 void pvbitmap_report(const struct pvbitmap *p, json_t *obj)
 {
 	const struct db_pv_state *st = p->st;
-	uint64_t switches = st->timer_switches + st->sync_switches;
+	uint64_t switches = st->timer_switches + st->early_switches + st->sync_switches;
 	double marks = (double)st->marks, per_mark = st->mark_samples ?
 		(double)st->mark_cycles / (double)st->mark_samples : 0;
 
@@ -303,6 +307,7 @@ void pvbitmap_report(const struct pvbitmap *p, json_t *obj)
 	json_object_set_new(obj, "timer", json_string("tsc-deadline polled by the frontend library, no interrupt"));
 	json_object_set_new(obj, "counters_cover", json_string("the whole run, warm-up included"));
 	json_object_set_new(obj, "sync", json_boolean(p->sync));
+	json_object_set_new(obj, "early", json_boolean(p->early));
 	json_object_set_new(obj, "lead_us", json_integer(p->lead_us));
 	json_object_set_new(obj, "wait_us", json_integer(p->wait_us));
 	json_object_set_new(obj, "rounds", json_integer((json_int_t)p->rounds));
@@ -310,6 +315,7 @@ void pvbitmap_report(const struct pvbitmap *p, json_t *obj)
 	json_object_set_new(obj, "tiles_drained", json_integer((json_int_t)p->tiles_drained));
 	json_object_set_new(obj, "switches", json_integer((json_int_t)switches));
 	json_object_set_new(obj, "timer_switches", json_integer((json_int_t)st->timer_switches));
+	json_object_set_new(obj, "early_switches", json_integer((json_int_t)st->early_switches));
 	json_object_set_new(obj, "sync_switches", json_integer((json_int_t)st->sync_switches));
 	json_object_set_new(obj, "sync_share", switches ? json_real((double)st->sync_switches / (double)switches) : json_null());
 	json_object_set_new(obj, "sync_requests_no_switch", json_integer((json_int_t)p->sync_no_switch));

@@ -25,7 +25,7 @@ struct pvbitmap {
 	uint64_t *bitmap[2];
 	uint32_t words_per_row;
 	const char *layout;
-	bool sync;
+	bool sync, early;
 	long lead_us, wait_us;
 	uint32_t consumed;              /* our last published drain */
 	uint32_t req;                   /* our last switch request */
@@ -60,6 +60,7 @@ void pvbitmap_hook_fini(struct strategy *s);
 void pvbitmap_hook_report(struct strategy *s, json_t *obj);
 
 #define PVBITMAP_OPTIONS "sync=1|0 (ask the guest to switch now, or wait for its timer); " \
-	"lead_us=2000 (timer this long before the next scan); wait_us=2000 (bound on a sync request)"
+	"lead_us=2000 (timer this long before the next scan); wait_us=2000 (bound on a sync request); " \
+	"early=1|0 (a guest about to sleep past its timer switches first)"
 
 #endif

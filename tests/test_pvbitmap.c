@@ -232,27 +232,36 @@ static void check_precise(const struct world *w)
 		assert_true(bitmap_subset(w->out.tiles, w->marked_ever, w->fake.be.geo.ntiles));
 }
 
+/* The guest goes to sleep until a later frame (and, here, wakes at once). */
+static void guest_sleep(void)
+{
+	pvfront_sleep_begin(UINT64_MAX);
+	pvfront_sleep_end();
+}
+
 static void random_guest_phase(struct world *w)
 {
 	for (int n = rng_below(6); n > 0; n--) {
-		switch (rng_below(4)) {
+		switch (rng_below(5)) {
 		case 0: guest_timer(w); break;
 		case 1: pvfront_poll(); break;
+		case 2: guest_sleep(); break;
 		default: guest_mark(w); break;
 		}
 	}
 }
 
 /* sync=1 and a guest that answers: every round reports exactly what was
- * marked before it, whatever the timer did. */
+ * marked before it, whatever the timer did, early switches or not. */
 static void test_sync_reports_everything_in_its_round(void **state)
 {
 	const struct strategy_ops *ops[] = { &strategy_pvbitmap, &strategy_pvbitmap_fine };
+	const char *opts[] = { "sync=1,wait_us=1000000", "sync=1,wait_us=1000000,early=0" };
 	struct world w;
 
 	(void)state;
-	for (int i = 0; i < 2; i++) {
-		world_init(&w, ops[i], i ? 15 : 0, i ? 5 : 0, "sync=1,wait_us=1000000");
+	for (int i = 0; i < 4; i++) {
+		world_init(&w, ops[i % 2], i % 2 ? 15 : 0, i % 2 ? 5 : 0, opts[i / 2]);
 		w.fake.answers = true;
 		for (int round = 0; round < 2000; round++) {
 			random_guest_phase(&w);
@@ -263,6 +272,7 @@ static void test_sync_reports_everything_in_its_round(void **state)
 			bitmap_zero(w.unreported, w.fake.be.geo.ntiles);
 		}
 		assert_true(w.st->sync_switches > 0 && w.st->timer_switches > 0);
+		assert_true(i / 2 ? w.st->early_switches == 0 : w.st->early_switches > 0);
 		world_fini(&w);
 	}
 }

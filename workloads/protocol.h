@@ -115,11 +115,14 @@ struct db_pv_state {
 	uint64_t mark_samples;          /* marks timed for mark_cycles */
 	uint64_t timer_switches;        /* switches because the deadline passed */
 	uint64_t sync_switches;         /* switches for a backend request */
+	uint64_t early_switches;        /* switches before a sleep that would pass the deadline */
 	uint64_t late_sum, late_max;    /* timer switches: guest TSC at switch - when due */
 	/* Written by the backend. */
 	volatile uint32_t consumed;     /* bitmap of flip `consumed` drained: may switch again */
 	volatile uint32_t req;          /* != req_ack: switch now, then DB_UCALL_NOTIFY */
 	volatile uint64_t deadline;     /* guest TSC to switch at (the "timer"); 0: none */
+	uint32_t early_ok;              /* may switch early instead of waking up to switch */
+	uint32_t pad2;
 };
 
 /* The seed's shared page at DB_PVBITMAP_GPA: two 64x128 bitmaps and the indicator. */

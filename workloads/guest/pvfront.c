@@ -13,9 +13,10 @@
  *     loading consumed == flips with acquire, so we see it cleared.
  * A plain read-modify-write can therefore not lose a bit to the host's clear.
  *
- * The "timer" is a TSC deadline the host writes: polled here at every mark,
- * frame begin and commit, and bounding every sleep; there is no interrupt.
- * It switches only a bitmap with marks in it, so an idle guest sleeps on. A
+ * The "timer" is a TSC deadline the host writes: polled here at marks, frame
+ * begin and commit, and bounding every sleep (early_ok: switching before a
+ * sleep that would pass it instead); there is no interrupt. It switches
+ * only a bitmap with marks in it, so an idle guest sleeps on. A
  * host request (req != req_ack) is served at the same points; a sleeping
  * guest is woken for it by a kick of its sleep, and we answer with one exit.
  */
@@ -34,7 +35,8 @@ static inline uint64_t pv_rdtsc(void)
 {
 	uint32_t lo, hi;
 
-	/* No fences: this only times the marking code, to a few cycles. */
+	/* No fences: for timing the marking code and timer checks at marks,
+	 * where a few cycles either way do not matter. */
 	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
 	return (uint64_t)hi << 32 | lo;
 }
@@ -56,13 +58,17 @@ void pvfront_init(const struct db_control *c)
 	pv.st = (struct db_pv_state *)c->pv_state_gpa;
 }
 
+enum pv_why { PV_TIMER, PV_REQUEST, PV_EARLY };
+
 /* Lateness of timer switches in TSC cycles (the host turns it into µs): from
  * when the switch was due, the deadline or the first mark if that came later. */
-static void pv_switch(struct db_pv_state *st, uint64_t now, int for_request)
+static void pv_switch(struct db_pv_state *st, uint64_t now, enum pv_why why)
 {
-	if (for_request) {
+	if (why == PV_REQUEST) {
 		st->req_ack = st->req;
 		st->sync_switches++;
+	} else if (why == PV_EARLY) {
+		st->early_switches++;
 	} else {
 		uint64_t due = st->deadline > pv.dirty_since ? st->deadline : pv.dirty_since;
 		uint64_t late = now > due ? now - due : 0;
@@ -84,14 +90,14 @@ static int pv_poll(struct db_pv_state *st, uint64_t now)
 	if (__atomic_load_n(&st->consumed, __ATOMIC_ACQUIRE) != st->flips)
 		return 0;
 	if (st->req != st->req_ack) {
-		pv_switch(st, 0, 1);
+		pv_switch(st, 0, PV_REQUEST);
 		return 1;
 	}
 	/* An empty bitmap is not worth a switch: the host sees it empty too. */
 	deadline = st->deadline;
 	if (!now || !pv.dirty_since || !deadline || now < deadline)
 		return 0;
-	pv_switch(st, now, 0);
+	pv_switch(st, now, PV_TIMER);
 	return 0;
 }
 
@@ -137,6 +143,10 @@ int pvfront_mark(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
  * host does store, full fence, load: at least one side sees the other's store
  * (no lost wake-up). The deadline bounds a sleep only while armed: after a
  * switch it waits for the host's drain, and a passed deadline would spin.
+ *
+ * Early switch (early_ok): nothing is marked while we sleep, so switching now
+ * hands over exactly what a switch at the deadline would, without waking up
+ * for it: one exit a frame instead of two.
  */
 uint64_t pvfront_sleep_begin(uint64_t tsc)
 {
@@ -150,7 +160,12 @@ uint64_t pvfront_sleep_begin(uint64_t tsc)
 	if (!pv.dirty_since || __atomic_load_n(&st->consumed, __ATOMIC_ACQUIRE) != st->flips)
 		return tsc;
 	deadline = st->deadline;
-	return deadline && deadline < tsc ? deadline : tsc;
+	if (!deadline || deadline >= tsc)
+		return tsc;
+	if (!st->early_ok)
+		return deadline;
+	pv_switch(st, 0, PV_EARLY);
+	return tsc;
 }
 
 void pvfront_sleep_end(void)
