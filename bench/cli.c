@@ -18,6 +18,9 @@ static const char usage_text[] =
 "  --duration S      measured seconds (default 5)\n"
 "  --warmup S        seconds run before measuring (default 1)\n"
 "  --rate HZ         scan rounds per second (default 60)\n"
+"  --phase-sweep S   the scan clock runs a little fast so its phase against the\n"
+"                    guest's frame clock turns once every S seconds, like two\n"
+"                    unsynchronised clocks (default 2; 0 locks them)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
@@ -90,7 +93,7 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -103,6 +106,7 @@ static const struct option long_options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "sopt", required_argument, NULL, OPT_SOPT },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "phase-sweep", required_argument, NULL, OPT_PHASE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
@@ -121,6 +125,7 @@ static void defaults(struct run_options *o, int argc, char **argv)
 	o->duration_s = 5;
 	o->warmup_s = 1;
 	o->rate_hz = 60;
+	o->phase_sweep_s = 2;
 	o->width = 1920;
 	o->height = 1080;
 	o->seed = 1;
@@ -161,6 +166,10 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
 	case OPT_SOPT: o->strategy_options = arg; return 0;
+	case OPT_PHASE:
+		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ||
+		       (o->phase_sweep_s > 0 && o->phase_sweep_s * o->rate_hz < 2) ?
+		       bad(err, len, "--phase-sweep %s: want 0 or seconds spanning at least 2 rounds", arg) : 0;
 	case OPT_REPEAT:
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
 		       (o->repeat = (int)u, 0);

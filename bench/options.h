@@ -13,6 +13,7 @@ struct run_options {
 	double duration_s;
 	double warmup_s;
 	double rate_hz;
+	double phase_sweep_s;           /* scan clock vs guest frame clock: one full phase turn per this */
 	uint32_t width, height;
 	uint32_t tile_w, tile_h;        /* 0: the seed's 64x128 strips */
 	uint64_t seed;

@@ -167,29 +167,46 @@ static void record_miss(struct oracle *o, const struct oracle_frame *f)
 }
 
 /* Check frame f against rounds first..last; record latency or a miss. */
+static bool intersects(const uint64_t *a, const uint64_t *b, size_t bits)
+{
+	for (size_t i = 0; i < BITMAP_WORDS(bits); i++)
+		if (a[i] & b[i])
+			return true;
+	return false;
+}
+
+/* Latency: a round that reported one of f's tiles may have read it before
+ * f's last write to it, and only a later report (or none: no later write)
+ * says otherwise; so the frame counts as delivered at the end of the last
+ * round of its window that reported any of its tiles. Conservative: a report
+ * there may be owed to the next frame. 0 when that round ended before the
+ * commit (everything was final and read before the frame said so). */
+static void record_latency(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
+{
+	uint64_t end = 0;
+
+	if (!o->measuring)
+		return;
+	for (uint64_t n = first; n <= last; n++)
+		if (intersects(f->tiles, round_at(o, n)->tiles, o->geo->ntiles))
+			end = round_at(o, n)->end;
+	hist_add(&o->stats.latency_ns, end > f->commit ? (uint64_t)cycles_to_ns(o, end - f->commit) : 0);
+}
+
+/* Check frame f against rounds first..last; record latency or a miss. */
 static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
 {
 	bitmap_zero(o->covered, o->geo->ntiles);
 	o->stats.frames_checked++;
-	for (uint64_t n = first; n <= last; n++) {
-		const struct oracle_round *r = round_at(o, n);
-
-		bitmap_or(o->covered, r->tiles, o->geo->ntiles);
-		if (bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
-			if (o->measuring)
-				hist_add(&o->stats.latency_ns,
-					 r->end > f->commit ? (uint64_t)cycles_to_ns(o, r->end - f->commit) : 0);
-			return;
-		}
-	}
-	excuse_undone_changes(o, f);
-	if (bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
-		if (o->measuring)
-			hist_add(&o->stats.latency_ns, round_at(o, last)->end > f->commit ?
-				 (uint64_t)cycles_to_ns(o, round_at(o, last)->end - f->commit) : 0);
+	for (uint64_t n = first; n <= last; n++)
+		bitmap_or(o->covered, round_at(o, n)->tiles, o->geo->ntiles);
+	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles))
+		excuse_undone_changes(o, f);
+	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
+		record_miss(o, f);
 		return;
 	}
-	record_miss(o, f);
+	record_latency(o, f, first, last);
 }
 
 static void account_frame(struct oracle *o, const struct oracle_frame *f)

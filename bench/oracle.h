@@ -9,8 +9,8 @@
  * miss, unless the strategy compares content and its copy of that tile equals
  * VRAM right after R_F: the change was undone (e.g. a round captured a tile
  * half drawn, and the next frame returned it to exactly that state) and the
- * consumer lost nothing. F's update latency is the end of the round that
- * completed the union, minus c_F (0 if the union was complete before the commit).
+ * consumer lost nothing. F's update latency is the end of the last round of
+ * that window that reported any of F's tiles, minus c_F (0 if it ended first).
  */
 #ifndef DIRTYBENCH_ORACLE_H
 #define DIRTYBENCH_ORACLE_H

@@ -71,11 +71,15 @@ static json_t *guest_block(const struct run_state *rs)
 
 static json_t *scan_block(const struct run_state *rs)
 {
-	return json_pack("{s:I, s:I, s:o, s:f, s:o}",
+	return json_pack("{s:I, s:I, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
 		"rounds", (json_int_t)rs->rounds_measured, "overruns", (json_int_t)rs->overruns,
 		"time_us", hist_to_json(&rs->scan_ns, 1e-3, true),
-		"cpu_s", rs->scan_cpu_s,
-		"cpu_fraction", ratio_or_null(rs->scan_cpu_s, rs->measured_s));
+		"cpu_s", rs->strategy_cpu_s,
+		"cpu_fraction", ratio_or_null(rs->strategy_cpu_s, rs->measured_s),
+		"thread_cpu_s", rs->scan_cpu_s,
+		"thread_cpu_fraction", ratio_or_null(rs->scan_cpu_s, rs->measured_s),
+		"period_us", rs->period_ns / 1e3,
+		"phase_sweep_s", rs->opt->phase_sweep_s);
 }
 
 static json_t *dirty_block(const struct run_state *rs)

@@ -45,7 +45,9 @@ struct run_state {
 	uint64_t rounds_measured;
 	uint64_t overruns;              /* ticks skipped because a round ran long */
 	double measured_s;              /* wall time of the measured window */
-	double scan_cpu_s;              /* scan thread CPU time in the window */
+	double scan_cpu_s;              /* scan thread CPU time in the window, all of it */
+	double strategy_cpu_s;          /* ... of which inside the strategy's scans */
+	int64_t period_ns;              /* the scan clock's actual period */
 	uint64_t exits_start, exits_end;
 	uint64_t io_exits_start, io_exits_end;
 	uint64_t ring_full_start, ring_full_end;
