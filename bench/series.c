@@ -76,6 +76,6 @@ json_t *series_build(json_t *runs)
 		}
 		json_object_set_new(summary, *m, k ? summarise(v, k) : json_null());
 	}
-	return json_pack("{s:s, s:s, s:i, s:O, s:o}", "schema", SERIES_SCHEMA, "status", "ok",
+	return json_pack("{s:s, s:s, s:i, s:o, s:o}", "schema", SERIES_SCHEMA, "status", "ok",
 			 "repeat", (int)n, "runs", runs, "summary", summary);
 }

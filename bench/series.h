@@ -10,7 +10,7 @@
 
 #define SERIES_SCHEMA "dirtybench-series/1"
 
-/* Takes a reference to each result in runs (a JSON array of results). */
+/* Takes ownership of runs (a JSON array of results). */
 json_t *series_build(json_t *runs);
 /* The summary members, by dotted path into a result. */
 extern const char *const series_metrics[];

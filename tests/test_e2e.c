@@ -155,6 +155,8 @@ static void test_repeat_keeps_every_run(void **state)
 	}
 	e2e_run(&r, (const char *const[]){ e2e_binary(), "memcmp", "idle", "--duration", "0.5",
 		"--warmup", "0.2", "--repeat", "3", "--json", "-", "--quiet", NULL });
+	if (r.status != 0)
+		print_message("exit %d: %s", r.status, r.stderr_text);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(json_string_value(json_object_get(r.result, "schema")), "dirtybench-series/1");
 	runs = json_object_get(r.result, "runs");
