@@ -111,3 +111,22 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- performance regression check (README "Regression check") --------------
+# db-compare compares a quick matrix with results/baseline/; `make regress`
+# runs the matrix and the comparison; scripts/refresh-baseline records a new
+# baseline on purpose. tests/test_compare runs db-compare (db-compare-asan in
+# the ASan pass).
+.PHONY: regress
+all: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan
+
+$(BUILD)/bin/db-compare: scripts/compare.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $< -ljansson -lm
+
+$(BUILD)/bin/db-compare-asan: scripts/compare.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $< -ljansson -lm
+
+regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
+	scripts/regress $(BUILD)
