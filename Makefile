@@ -29,6 +29,7 @@ TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_LIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 
 FONT_H := $(BUILD)/gen/font8x16.h
+REV_H  := $(BUILD)/gen/revision.h
 
 host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(WORKLOAD_SRC) $(LINUXRT_SRC)) \
 	$(1)/bench/guest_image.o
@@ -50,6 +51,13 @@ $(BUILD)/bin/psf2c: scripts/psf2c.c
 $(FONT_H): $(BUILD)/bin/psf2c $(FONT_PSF)
 	@mkdir -p $(@D)
 	$(BUILD)/bin/psf2c $(FONT_PSF) > $@.tmp && mv $@.tmp $@
+
+# Rewritten only when the revision changes, so only platform.o follows it.
+$(REV_H): FORCE
+	@mkdir -p $(@D)
+	@scripts/revision > $@.tmp && { cmp -s $@.tmp $@ || mv $@.tmp $@; }; rm -f $@.tmp
+$(BUILD)/host/bench/platform.o $(BUILD)/asan/bench/platform.o: $(REV_H)
+FORCE:
 
 # --- guest ----------------------------------------------------------------
 $(BUILD)/guest/%.c.o: %.c $(FONT_H)

@@ -32,6 +32,11 @@ static const char usage_text[] =
 "  --results-dir D   where default result files go (default $DIRTYBENCH_RESULTS_DIR or results)\n"
 "  --repeat N        run N times; one file with every run and the spread\n"
 "  --allow-misses    record missed updates instead of failing the run\n"
+"  --no-counters     leave out the perf_event_open counters and kvm:* tracepoints\n"
+"                    (to measure what they cost; recorded as not collected)\n"
+"  --perf-record     also run `perf record -g` on run-bench's threads over the\n"
+"                    measured window; the data goes beside the result as\n"
+"                    NAME.perf.data (NAME.runN.perf.data with --repeat)\n"
 "  --quiet           no summary on stderr\n"
 "  --list            strategies and workloads, one line each\n"
 "  --help            this text\n"
@@ -93,7 +98,7 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -111,6 +116,8 @@ static const struct option long_options[] = {
 	{ "json", required_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
 	{ "allow-misses", no_argument, NULL, OPT_ALLOW_MISSES },
+	{ "perf-record", no_argument, NULL, OPT_PERF_RECORD },
+	{ "no-counters", no_argument, NULL, OPT_NO_COUNTERS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -179,6 +186,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->out = "-", 0);
 	case OPT_RESULTS_DIR: o->results_dir = arg; return 0;
 	case OPT_ALLOW_MISSES: o->allow_misses = true; return 0;
+	case OPT_PERF_RECORD: o->perf_record = true; return 0;
+	case OPT_NO_COUNTERS: o->no_counters = true; return 0;
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
@@ -206,6 +215,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		return 0;
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
+	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))
+		return bad(err, errlen, "%s", "--perf-record leaves its data beside the result file: not with --out -");
 	cli->run.strategy = argv[optind];
 	cli->run.workload = argv[optind + 1];
 	return 0;

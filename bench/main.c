@@ -75,14 +75,33 @@ static void print_series_summary(const json_t *series)
 	fputc('\n', stderr);
 }
 
+/* RESULT.json -> RESULT.perf.data, or RESULT.runN.perf.data in a series. */
+static void perf_data_path(char *buf, size_t len, const char *result_path, int run, int repeat)
+{
+	size_t stem = strlen(result_path);
+	char nth[32] = "";
+
+	if (stem > 5 && !strcmp(result_path + stem - 5, ".json"))
+		stem -= 5;
+	if (repeat > 1)
+		snprintf(nth, sizeof(nth), ".run%d", run + 1);
+	snprintf(buf, len, "%.*s%s.perf.data", (int)stem, result_path, nth);
+}
+
 /* One result, or with --repeat a series holding every run. */
-static int run_configuration(struct run_options *opt, json_t **out)
+static int run_configuration(struct run_options *opt, const char *result_path, json_t **out)
 {
 	json_t *runs = json_array(), *result;
-	char err[2048];
+	char err[2048], perf_path[4200];
 
 	for (int i = 0; i < opt->repeat; i++) {
-		int status = run_once(opt, &result, err, sizeof(err));
+		int status;
+
+		if (opt->perf_record) {
+			perf_data_path(perf_path, sizeof(perf_path), result_path, i, opt->repeat);
+			opt->perf_record_path = perf_path;
+		}
+		status = run_once(opt, &result, err, sizeof(err));
 
 		if (!status && schema_check(result, err, sizeof(err))) {
 			json_decref(result);
@@ -109,15 +128,16 @@ static int run_and_write(struct run_options *opt)
 {
 	char err[2048], path[4096];
 	json_t *result;
-	int status = run_configuration(opt, &result);
+	int status;
 
-	if (status)
-		return status;
 	if (opt->out)
 		snprintf(path, sizeof(path), "%s", opt->out);
 	else
 		result_default_path(path, sizeof(path), opt->results_dir, opt->strategy, opt->workload,
 				    opt->width, opt->height);
+	status = run_configuration(opt, path, &result);
+	if (status)
+		return status;
 	if (result_write(result, path, err, sizeof(err))) {
 		fprintf(stderr, "run-bench: %s\n", err);
 		json_decref(result);

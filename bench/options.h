@@ -23,6 +23,9 @@ struct run_options {
 	int repeat;                     /* runs of the same configuration (--repeat) */
 	bool quiet;
 	bool allow_misses;
+	bool no_counters;               /* --no-counters: no perf_event_open counters */
+	bool perf_record;               /* --perf-record: perf record over the measured window */
+	const char *perf_record_path;   /* where this run's perf data goes (set per run) */
 	int argc;
 	char **argv;
 };

@@ -108,6 +108,18 @@ void perf_counters_open(struct perf_counters *p, pid_t tid)
 	}
 }
 
+void perf_counters_skip(struct perf_counters *p, const char *reason)
+{
+	memset(p, 0, sizeof(*p));
+	for (unsigned i = 0; i < sizeof(events) / sizeof(events[0]) && i < PERF_MAX_COUNTERS; i++) {
+		struct perf_counter *c = &p->c[p->n++];
+
+		c->name = events[i].name;
+		c->fd = -1;
+		snprintf(c->reason, sizeof(c->reason), "%s", reason);
+	}
+}
+
 void perf_counters_close(struct perf_counters *p)
 {
 	for (unsigned i = 0; i < p->n; i++)

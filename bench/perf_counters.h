@@ -30,6 +30,8 @@ struct perf_counters {
 
 /* Open every counter for thread tid; never fails as a whole. */
 void perf_counters_open(struct perf_counters *p, pid_t tid);
+/* Every counter recorded as not collected, for the reason given. */
+void perf_counters_skip(struct perf_counters *p, const char *reason);
 void perf_counters_close(struct perf_counters *p);
 void perf_counters_mark(struct perf_counters *p, int begin);
 /* {name: {"delta","per_frame","per_s","running_fraction"} | {"available":false,"reason"}} */

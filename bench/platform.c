@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "platform.h"
+#include "revision.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -283,109 +284,19 @@ const char *platform_paging_mode(const json_t *platform)
 
 /* --- source revision ------------------------------------------------------- */
 
-/* Reads fd to EOF keeping the first len-1 bytes, so the child never blocks. */
-static void platform_read_all(int fd, char *out, size_t len)
-{
-	char sink[256];
-	size_t used = 0;
-	ssize_t r;
-
-	for (;;) {
-		bool room = used + 1 < len;
-
-		r = read(fd, room ? out + used : sink, room ? len - 1 - used : sizeof(sink));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		if (room)
-			used += (size_t)r;
-	}
-	out[used] = '\0';
-}
-
-/* Runs argv with stdout captured into out and stderr discarded; returns
- * the exit status, or -1 if it could not run. */
-static int platform_run(char *const argv[], char *out, size_t len)
-{
-	posix_spawn_file_actions_t fa;
-	int pipefd[2], status;
-	pid_t pid;
-	int err;
-
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -1;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	if (!err)
-		platform_read_all(pipefd[0], out, len);
-	close(pipefd[0]);
-	if (err)
-		return -1;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* build/<dir>/binary -> the tree two levels above the binary's folder. */
-static int platform_source_dir(char *dir, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", dir, len - 1);
-	char *slash;
-
-	if (n <= 0 || (size_t)n >= len - 1)
-		return -1;
-	dir[n] = '\0';
-	slash = strrchr(dir, '/');
-	if (!slash || (size_t)(slash - dir) + sizeof("/../..") > len)
-		return -1;
-	strcpy(slash, "/../..");
-	return 0;
-}
-
-static bool platform_is_hex(const char *s)
-{
-	return *s && s[strspn(s, "0123456789abcdef")] == '\0';
-}
-
-static int platform_git_head(char *dir, char *rev, size_t len)
-{
-	char *argv[] = { "git", "-C", dir, "rev-parse", "--short=12", "HEAD", NULL };
-
-	if (platform_run(argv, rev, len) != 0)
-		return -1;
-	rev[strcspn(rev, "\n")] = '\0';
-	return platform_is_hex(rev) ? 0 : -1;
-}
-
-/* A tree whose status cannot be read is not claimed to be clean. */
-static bool platform_git_dirty(char *dir)
-{
-	/* No optional locks: a run must not contend with a concurrent commit. */
-	char *argv[] = { "git", "--no-optional-locks", "-C", dir, "status",
-			 "--porcelain", NULL };
-	char out[2];
-
-	return platform_run(argv, out, sizeof(out)) != 0 || out[0] != '\0';
-}
-
+/* The source revision is fixed when the binary is built (scripts/revision,
+ * build/gen/revision.h): a result names the code that produced it, not
+ * whatever the tree holds when it runs. */
 int platform_git_revision(char *buf, size_t len)
 {
-	char dir[PATH_MAX], rev[64];
 	int n;
 
 	if (!buf || !len)
 		return -1;
-	if (platform_source_dir(dir, sizeof(dir)) < 0 ||
-	    platform_git_head(dir, rev, sizeof(rev)) < 0) {
+	if (!strcmp(DB_GIT_REVISION, "unknown")) {
 		snprintf(buf, len, "unknown");
 		return -1;
 	}
-	n = snprintf(buf, len, "%s%s", rev, platform_git_dirty(dir) ? "-dirty" : "");
+	n = snprintf(buf, len, "%s", DB_GIT_REVISION);
 	return n >= 0 && (size_t)n < len ? 0 : -1;
 }

@@ -26,14 +26,14 @@ static json_t *run_block(const struct run_state *rs)
 {
 	const struct run_options *o = rs->opt;
 	char rev[64], res[32], tile[32];
-	json_t *argv = json_array();
+	json_t *argv = json_array(), *block;
 
 	platform_git_revision(rev, sizeof(rev));
 	snprintf(res, sizeof(res), "%ux%u", rs->geo.width, rs->geo.height);
 	snprintf(tile, sizeof(tile), "%ux%u", rs->geo.tile_w, rs->geo.tile_h);
 	for (int i = 0; i < o->argc; i++)
 		json_array_append_new(argv, json_string(o->argv[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:I, s:b}}",
+	block = json_pack("{s:s, s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:I, s:b}}",
 		"strategy", rs->sops->name, "workload", rs->wops->name,
 		"git_revision", rev, "started_at", rs->started_at, "argv", argv,
 		"options", "duration_s", o->duration_s, "warmup_s", o->warmup_s, "rate_hz", o->rate_hz,
@@ -41,6 +41,9 @@ static json_t *run_block(const struct run_state *rs)
 		"seed", (json_int_t)o->seed, "workload_options", o->workload_options ? o->workload_options : "",
 		"strategy_options", o->strategy_options ? o->strategy_options : "",
 		"dirty_ring_bytes", (json_int_t)o->dirty_ring_bytes, "allow_misses", o->allow_misses);
+	if (block && o->perf_record)
+		json_object_set_new(block, "perf_record", perf_record_json(&rs->perf_rec));
+	return block;
 }
 
 static json_t *guest_block(const struct run_state *rs)

@@ -121,8 +121,17 @@ static int boot(struct run_state *rs, char *err, size_t len)
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	if (rs->sops->shadow)
 		oracle_set_shadow(&rs->oracle, rs->vm.be.vram, rs->sops->shadow(&rs->strategy));
-	perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
-	perf_counters_open(&rs->perf_scan, gettid());
+	if (rs->opt->no_counters) {
+		/* For measuring what the counters (tracepoints on every exit) cost. */
+		perf_counters_skip(&rs->perf_vcpu, "not collected (--no-counters)");
+		perf_counters_skip(&rs->perf_scan, "not collected (--no-counters)");
+	} else {
+		perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
+		perf_counters_open(&rs->perf_scan, gettid());
+	}
+	/* After the vCPU thread exists: perf attaches to the threads it finds. */
+	if (rs->opt->perf_record && perf_record_start(&rs->perf_rec, rs->opt->perf_record_path))
+		return run_error(err, len, EXIT_BAD_INPUT, "--perf-record: %s", rs->perf_rec.error);
 	vcpu_thread_go(&rs->vcpu);
 	return EXIT_OK;
 }
@@ -155,7 +164,7 @@ static uint64_t progress(struct run_state *rs)
 	return atomic_load(&rs->vcpu.exits) + rs->vm.be.control->frames_published;
 }
 
-static void mark_window(struct run_state *rs, bool start)
+static int mark_window(struct run_state *rs, bool start, char *err, size_t len)
 {
 	uint64_t exits = atomic_load(&rs->vcpu.exits), io = atomic_load(&rs->vcpu.io_exits);
 	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
@@ -172,6 +181,9 @@ static void mark_window(struct run_state *rs, bool start)
 		rs->exits_end = exits, rs->io_exits_end = io, rs->ring_full_end = full;
 		rs->scan_cpu_s += thread_cpu_s();
 	}
+	if (rs->opt->perf_record && perf_record_enable(&rs->perf_rec, start))
+		return run_error(err, len, EXIT_RUN_FAILED, "--perf-record: %s", rs->perf_rec.error);
+	return EXIT_OK;
 }
 
 static int scan_loop(struct run_state *rs, char *err, size_t len)
@@ -195,7 +207,9 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 		if (vcpu_thread_failed(&rs->vcpu))
 			return run_error(err, len, EXIT_RUN_FAILED, "guest failed: %s", rs->vcpu.error);
 		if (!measuring && now >= warm) {
-			mark_window(rs, true);
+			status = mark_window(rs, true, err, len);
+			if (status)
+				return status;
 			measuring = true;
 		}
 		if (now >= end)
@@ -214,9 +228,8 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 		for (now = clock_mono_ns(); next <= now; next += period)
 			rs->overruns++;
 	}
-	mark_window(rs, false);
 	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
-	return EXIT_OK;
+	return mark_window(rs, false, err, len);
 }
 
 /* Stop the guest, then one last round so every committed frame is checked. */
@@ -235,6 +248,8 @@ static int finish(struct run_state *rs, char *err, size_t len)
 	if (rs->vm.be.control->overflow)
 		return run_error(err, len, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
 	strategy_stop(&rs->strategy);
+	if (rs->opt->perf_record && perf_record_stop(&rs->perf_rec))
+		return run_error(err, len, EXIT_RUN_FAILED, "--perf-record: %s", rs->perf_rec.error);
 	if (rs->vm.be.control->target_fps_milli)
 		rs->fps_milli = rs->vm.be.control->target_fps_milli;
 	return EXIT_OK;
@@ -289,6 +304,8 @@ static void teardown(struct run_state *rs)
 	kvm_stats_close(&rs->vcpu_stats);
 	perf_counters_close(&rs->perf_vcpu);
 	perf_counters_close(&rs->perf_scan);
+	if (rs->perf_rec.pid)
+		perf_record_stop(&rs->perf_rec);
 	if (rs->vm.ram)
 		kvm_vm_destroy(&rs->vm);
 }

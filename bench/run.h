@@ -21,6 +21,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 #include "histogram.h"
 #include "kvm_stats.h"
 #include "perf_counters.h"
+#include "perf_record.h"
 #include "kvm_vcpu.h"
 #include "kvm_vm.h"
 #include "membw.h"
@@ -42,6 +43,7 @@ struct run_state {
 	struct hist scan_ns;
 	struct kvm_stats vm_stats, vcpu_stats;
 	struct perf_counters perf_vcpu, perf_scan;
+	struct perf_record perf_rec;    /* --perf-record */
 	uint64_t rounds_measured;
 	uint64_t overruns;              /* ticks skipped because a round ran long */
 	double measured_s;              /* wall time of the measured window */
