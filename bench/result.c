@@ -89,8 +89,9 @@ static json_t *dirty_block(const struct run_state *rs)
 {
 	const struct oracle_stats *st = &rs->oracle.stats;
 	double rounds = (double)rs->rounds_measured, frames = (double)st->frames_measured;
+	json_t *block;
 
-	return json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+	block = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
 		"reported_tiles", (json_int_t)st->reported_tiles,
 		"reported_bytes", (json_int_t)st->reported_bytes,
 		"changed_bytes", (json_int_t)st->changed_bytes,
@@ -106,6 +107,14 @@ static json_t *dirty_block(const struct run_state *rs)
 		"frames_missed", (json_int_t)st->frames_missed,
 		"tiles_missed", (json_int_t)st->tiles_missed,
 		"tiles_excused", (json_int_t)st->tiles_excused);
+	/* Pages only from strategies that report pages (the hypervisor's logs):
+	 * what the write faults KVM counts can be checked against. */
+	if (block && rs->pages_reported_valid) {
+		json_object_set_new(block, "reported_pages", json_integer((json_int_t)rs->pages_reported));
+		json_object_set_new(block, "reported_pages_per_round", ratio_or_null((double)rs->pages_reported, rounds));
+		json_object_set_new(block, "reported_pages_per_frame", ratio_or_null((double)rs->pages_reported, frames));
+	}
+	return block;
 }
 
 static json_t *exits_block(const struct run_state *rs)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bitmap.h"
 #include "result.h"
 #include "run.h"
 
@@ -150,6 +151,12 @@ static int scan_round(struct run_state *rs, bool measured, char *err, size_t len
 		rs->strategy_cpu_s += thread_cpu_s() - cpu0;
 		hist_add(&rs->scan_ns, (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(end - start)));
 		rs->rounds_measured++;
+		if (rs->rounds_measured == 1)
+			rs->pages_reported_valid = rs->dirty.has_pages;
+		if (rs->dirty.has_pages)
+			rs->pages_reported += bitmap_weight(rs->dirty.pages, rs->geo.pages);
+		else
+			rs->pages_reported_valid = false;
 	}
 	if (oracle_round(&rs->oracle, start, end, rs->dirty.tiles))
 		return run_error(err, len, EXIT_RUN_FAILED, "oracle: %s", rs->oracle.error);
