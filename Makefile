@@ -128,13 +128,13 @@ clean:
 .PHONY: regress
 all: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan
 
-$(BUILD)/bin/db-compare: scripts/compare.c
+$(BUILD)/bin/db-compare: scripts/compare.c bench/json_path.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) -o $@ $< -ljansson -lm
+	$(CC) $(CFLAGS_HOST) -o $@ $^ -ljansson -lm
 
-$(BUILD)/bin/db-compare-asan: scripts/compare.c
+$(BUILD)/bin/db-compare-asan: scripts/compare.c bench/json_path.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $< -ljansson -lm
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ -ljansson -lm
 
 regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
 	scripts/regress $(BUILD)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "json_path.h"
 #include "result.h"
 #include "run.h"
 #include "schema.h"
@@ -32,15 +33,9 @@ static void list_all(void)
 	}
 }
 
-static double num(const json_t *root, const char *path)
+static double num(const json_t *r, const char *path)
 {
-	const json_t *v = root;
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *key = strtok_r(buf, ".", &save); key && v; key = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, key);
-	return v && json_is_number(v) ? json_number_value(v) : -1;
+	return json_path_num(r, path, -1);
 }
 
 static void print_summary(const json_t *r, const char *path)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json_path.h"
 #include "result.h"
 #include "schema.h"
 
@@ -42,16 +43,6 @@ static const struct field {
 	{ "calibration.membw_floor_us", NUM_OR_NULL }, { "calibration.scan_to_floor_ratio", NUM_OR_NULL },
 };
 
-static const json_t *lookup(const json_t *r, const char *path)
-{
-	char buf[128], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *key = strtok_r(buf, ".", &save); key && r; key = strtok_r(NULL, ".", &save))
-		r = json_is_object(r) ? json_object_get(r, key) : NULL;
-	return r;
-}
-
 static int kind_ok(const json_t *v, enum kind kind)
 {
 	switch (kind) {
@@ -77,7 +68,7 @@ int schema_check(const json_t *r, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-		const json_t *v = lookup(r, required[i].path);
+		const json_t *v = json_path(r, required[i].path);
 
 		if (!v || !kind_ok(v, required[i].kind)) {
 			snprintf(err, errlen, "result lacks a valid '%s'", required[i].path);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_path.h"
 #include "series.h"
 
 const char *const series_metrics[] = {
@@ -27,17 +28,6 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return (x > y) - (x < y);
-}
-
-static const json_t *lookup(const json_t *r, const char *path)
-{
-	char buf[128], *save = NULL;
-
-	strncpy(buf, path, sizeof(buf) - 1);
-	buf[sizeof(buf) - 1] = 0;
-	for (char *k = strtok_r(buf, ".", &save); k && r; k = strtok_r(NULL, ".", &save))
-		r = json_object_get(r, k);
-	return r;
 }
 
 static json_t *summarise(const double *v, size_t n)
@@ -69,7 +59,7 @@ json_t *series_build(json_t *runs)
 		size_t k = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			const json_t *x = lookup(json_array_get(runs, i), *m);
+			const json_t *x = json_path(json_array_get(runs, i), *m);
 
 			if (json_is_number(x))
 				v[k++] = json_number_value(x);

@@ -58,6 +58,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
+
+#include "../bench/json_path.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -144,26 +146,16 @@ static int fail(const char *fmt, ...)
 	return -1;
 }
 
-static const json_t *lookup(const json_t *v, const char *path)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-		v = json_is_object(v) ? json_object_get(v, k) : NULL;
-	return v;
-}
-
 static double num(const json_t *r, const char *path)
 {
-	const json_t *v = lookup(r, path);
+	const json_t *v = json_path(r, path);
 
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 static const char *str(const json_t *r, const char *path)
 {
-	const json_t *v = lookup(r, path);
+	const json_t *v = json_path(r, path);
 
 	return json_is_string(v) ? json_string_value(v) : "";
 }
@@ -171,7 +163,7 @@ static const char *str(const json_t *r, const char *path)
 /* Any JSON value as short text, for the configuration key. */
 static void text(const json_t *r, const char *path, char *buf, size_t len)
 {
-	const json_t *v = lookup(r, path);
+	const json_t *v = json_path(r, path);
 
 	if (json_is_string(v))
 		snprintf(buf, len, "%s", json_string_value(v));
@@ -188,7 +180,7 @@ static int check_run(const json_t *r, const char *file, size_t i)
 	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
 		bool nullable = needed[k][0] == '?';
 		const char *path = needed[k] + nullable;
-		const json_t *v = lookup(r, path);
+		const json_t *v = json_path(r, path);
 
 		if (!v || (!nullable && json_is_null(v)) ||
 		    !(json_is_number(v) || json_is_string(v) || json_is_null(v)))
@@ -265,7 +257,7 @@ static int add_run(struct set *s, const json_t *r, const char *file)
 	if (e->nruns == MAX_RUNS)
 		return fail("%s: more than %d runs of %s", file, MAX_RUNS, e->label);
 	e->runs[e->nruns++] = r;
-	e->nbusy += json_is_true(lookup(r, "regress.busy"));
+	e->nbusy += json_is_true(json_path(r, "regress.busy"));
 	e->busy = e->nbusy == e->nruns;
 	s->runs++;
 	return 0;
@@ -360,7 +352,7 @@ static double entry_median(const struct entry *e, const struct metric *m, double
 		double x = num(e->runs[i], m->path), d = 1;
 
 		/* Misses count wherever they happened; the rest from quiet runs. */
-		if (m->bad != MISS && !e->busy && json_is_true(lookup(e->runs[i], "regress.busy")))
+		if (m->bad != MISS && !e->busy && json_is_true(json_path(e->runs[i], "regress.busy")))
 			continue;
 		/* A per-frame mean over a handful of frames depends on which frames
 		 * fell in the window (idle: 3 frames, one of them with a clock tick,

@@ -10,6 +10,7 @@
 
 #include "../bench/kvm_vm.h"
 #include "e2e.h"
+#include "../bench/json_path.h"
 
 const char *e2e_binary(void)
 {
@@ -90,13 +91,7 @@ void e2e_run_free(struct e2e_run *r)
 
 double e2e_num(const json_t *root, const char *path)
 {
-	char buf[128], *save = NULL;
-	const json_t *v = root;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *key = strtok_r(buf, ".", &save); key && v; key = strtok_r(NULL, ".", &save))
-		v = json_object_get(v, key);
-	return v && json_is_number(v) ? json_number_value(v) : -1;
+	return json_path_num(root, path, -1);
 }
 
 int e2e_lines(const char *s)
