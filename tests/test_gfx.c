@@ -498,24 +498,17 @@ static void test_font(void **state)
 			assert_memory_not_equal(font8x16[a], font8x16[b], 16);
 }
 
-static int per_test_setup(void **state)
-{
-	(void)state;
-	rt_linux_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_font, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_clipping, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_exact_shapes, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_scroll, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_many_runs, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_no_store_when_equal, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_render_text, per_test_setup),
-		cmocka_unit_test_setup(test_gfx_random_vs_reference, per_test_setup),
+		cmocka_unit_test_setup(test_font, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_clipping, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_exact_shapes, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_scroll, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_many_runs, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_no_store_when_equal, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_render_text, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_gfx_random_vs_reference, rt_linux_reset_setup),
 	};
 	return cmocka_run_group_tests_name("gfx", tests, NULL, NULL);
 }

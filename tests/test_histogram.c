@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../bench/histogram.h"
+#include "../workloads/rng.h"
 
 #define NSAMPLES 200000
 
@@ -22,21 +23,12 @@ static const double test_pcts[] = {
 	99.99, 100,
 };
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-/* splitmix64: deterministic, so a failure reproduces. */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
+/* Deterministic, so a failure reproduces. */
+static struct rng test_rng = { 0x9e3779b97f4a7c15ull };
 
 static double rng_unit(void)
 {
-	return (double)((rng_next() >> 11) + 1) / 9007199254740993.0;
+	return (double)((rng_next(&test_rng) >> 11) + 1) / 9007199254740993.0;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -142,7 +134,7 @@ static uint64_t *gen_uniform(size_t n, uint64_t lo, uint64_t hi)
 
 	assert_non_null(v);
 	for (size_t i = 0; i < n; i++)
-		v[i] = lo + rng_next() % (hi - lo);
+		v[i] = lo + rng_next(&test_rng) % (hi - lo);
 	return v;
 }
 
@@ -163,7 +155,7 @@ static uint64_t *gen_wide(size_t n)
 
 	assert_non_null(v);
 	for (size_t i = 0; i < n; i++)
-		v[i] = rng_next() >> (rng_next() % 64);
+		v[i] = rng_next(&test_rng) >> (rng_next(&test_rng) % 64);
 	return v;
 }
 
@@ -209,7 +201,7 @@ static void test_bucket_midpoints(void **state)
 
 	(void)state;
 	for (int i = 0; i < 20000; i++) {
-		uint64_t v = i < 200 ? (uint64_t)i : rng_next() >> (rng_next() % 64);
+		uint64_t v = i < 200 ? (uint64_t)i : rng_next(&test_rng) >> (rng_next(&test_rng) % 64);
 
 		hist_init(h);
 		hist_add(h, 0);

@@ -25,26 +25,13 @@
 
 /* The frontend, as the guest runs it (its rt_tsc is the Linux runtime's). */
 #include "../workloads/guest/pvfront.c"
+#include "../workloads/rng.h"
 
 extern const struct strategy_ops strategy_pvbitmap;
 extern const struct strategy_ops strategy_pvbitmap_fine;
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-/* splitmix64: deterministic, so a failure reproduces. */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-	return (uint32_t)(rng_next() % n);
-}
+/* Deterministic, so a failure reproduces. */
+static struct rng test_rng = { 0x2545f4914f6cdd1dull };
 
 /* --- marking ------------------------------------------------------------ */
 
@@ -68,11 +55,11 @@ static void check_grid(const struct pvmark_grid *g)
 	uint32_t span_w = g->cols * g->tile_w + 40, span_h = g->rows * g->tile_h + 40;
 
 	for (int i = 0; i < 3000; i++) {
-		uint32_t x = rng_below(span_w), y = rng_below(span_h);
-		uint32_t w = rng_below(8) == 0 ? 0 : rng_below(span_w), h = rng_below(span_h / 4 + 1);
+		uint32_t x = (uint32_t)rng_below(&test_rng, span_w), y = (uint32_t)rng_below(&test_rng, span_h);
+		uint32_t w = (uint32_t)rng_below(&test_rng, 8) == 0 ? 0 : (uint32_t)rng_below(&test_rng, span_w), h = (uint32_t)rng_below(&test_rng, span_h / 4 + 1);
 
 		if (i % 7 == 0)
-			w = UINT32_MAX - rng_below(3), h = UINT32_MAX;  /* x + w wraps */
+			w = UINT32_MAX - (uint32_t)rng_below(&test_rng, 3), h = UINT32_MAX;  /* x + w wraps */
 		memset(got, 0, (words + 8) * sizeof(uint64_t));
 		memset(want, 0, words * sizeof(uint64_t));
 		pvmark_rect(g, got, x, y, w, h);
@@ -197,8 +184,8 @@ static void world_fini(struct world *w)
 static void guest_mark(struct world *w)
 {
 	const struct fb_geometry *g = &w->fake.be.geo;
-	uint32_t x = rng_below(g->width), y = rng_below(g->height);
-	uint32_t rw = 1 + rng_below(g->width - x), rh = 1 + rng_below((g->height - y + 3) / 4);
+	uint32_t x = (uint32_t)rng_below(&test_rng, g->width), y = (uint32_t)rng_below(&test_rng, g->height);
+	uint32_t rw = 1 + (uint32_t)rng_below(&test_rng, g->width - x), rh = 1 + (uint32_t)rng_below(&test_rng, (g->height - y + 3) / 4);
 
 	pvfront_mark(x, y, rw, rh);
 	for (uint32_t r = y / g->tile_h; r <= (y + rh - 1) / g->tile_h; r++)
@@ -241,8 +228,8 @@ static void guest_sleep(void)
 
 static void random_guest_phase(struct world *w)
 {
-	for (int n = rng_below(6); n > 0; n--) {
-		switch (rng_below(5)) {
+	for (int n = (uint32_t)rng_below(&test_rng, 6); n > 0; n--) {
+		switch ((uint32_t)rng_below(&test_rng, 5)) {
 		case 0: guest_timer(w); break;
 		case 1: pvfront_poll(); break;
 		case 2: guest_sleep(); break;
@@ -288,7 +275,7 @@ static void test_unanswered_request_falls_back(void **state)
 	world_init(&w, &strategy_pvbitmap, 0, 0, "sync=1,wait_us=50");
 	p = w.s.priv;
 	for (int round = 0; round < 500; round++) {
-		w.fake.answers = rng_below(3) != 0;
+		w.fake.answers = (uint32_t)rng_below(&test_rng, 3) != 0;
 		random_guest_phase(&w);
 		scan(&w);
 		assert_true(reported(&w, w.unreported));

@@ -20,6 +20,7 @@
 #include "../bench/bitmap.h"
 #include "../bench/kvm_vm.h"
 #include "../bench/strategy.h"
+#include "../workloads/rng.h"
 
 extern const struct strategy_ops strategy_memcmp;
 extern const struct strategy_ops strategy_memcmp_qemu;
@@ -40,22 +41,8 @@ static const struct res resolutions[] = {
 
 static const struct backend_ops fake_ops = { .name = "fake" };
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-/* splitmix64: deterministic, so a failure reproduces. */
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-	return (uint32_t)(rng_next() % n);
-}
+/* Deterministic, so a failure reproduces. */
+static struct rng test_rng = { 0x9e3779b97f4a7c15ull };
 
 static void fake_backend(struct backend *be, const struct res *r)
 {
@@ -68,7 +55,7 @@ static void fake_backend(struct backend *be, const struct res *r)
 	be->vram = malloc(be->geo.bytes);
 	assert_non_null(be->vram);
 	for (size_t i = 0; i < be->geo.bytes; i++)
-		be->vram[i] = (uint8_t)rng_next();
+		be->vram[i] = (uint8_t)rng_next(&test_rng);
 }
 
 static void set_pixel_tile(const struct fb_geometry *g, uint32_t x, uint32_t y, uint64_t *tiles)
@@ -81,24 +68,24 @@ static void set_pixel_tile(const struct fb_geometry *g, uint32_t x, uint32_t y, 
  * some writes store what was already there and change nothing. */
 static void scribble(const struct fb_geometry *g, uint8_t *vram)
 {
-	unsigned n = rng_below(6);
+	unsigned n = (uint32_t)rng_below(&test_rng, 6);
 
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t kind = rng_below(6), x = rng_below(g->width), y = rng_below(g->height);
+		uint32_t kind = (uint32_t)rng_below(&test_rng, 6), x = (uint32_t)rng_below(&test_rng, g->width), y = (uint32_t)rng_below(&test_rng, g->height);
 		size_t off = (size_t)y * g->stride + (size_t)x * FB_BYTES_PER_PIXEL;
 
 		if (kind == 0) {
-			vram[off + rng_below(4)] ^= (uint8_t)(1u << rng_below(8));
+			vram[off + (uint32_t)rng_below(&test_rng, 4)] ^= (uint8_t)(1u << (uint32_t)rng_below(&test_rng, 8));
 		} else if (kind == 1) {         /* either side of a tile edge */
 			uint32_t edge = (x / g->tile_w) * g->tile_w;
-			uint32_t px = rng_below(2) && edge ? edge - 1 : edge;
+			uint32_t px = (uint32_t)rng_below(&test_rng, 2) && edge ? edge - 1 : edge;
 
 			vram[(size_t)y * g->stride + (size_t)px * FB_BYTES_PER_PIXEL] ^= 0x80;
 		} else if (kind == 2) {
-			vram[rng_below(2) ? 0 : g->bytes - 1] ^= 1;
+			vram[(uint32_t)rng_below(&test_rng, 2) ? 0 : g->bytes - 1] ^= 1;
 		} else if (kind == 3) {         /* a rectangle of one colour */
-			uint32_t w = 1 + rng_below(g->width - x), h = 1 + rng_below(g->height - y > 40 ? 40 : g->height - y);
-			uint32_t colour = (uint32_t)rng_next();
+			uint32_t w = 1 + (uint32_t)rng_below(&test_rng, g->width - x), h = 1 + (uint32_t)rng_below(&test_rng, g->height - y > 40 ? 40 : g->height - y);
+			uint32_t colour = (uint32_t)rng_next(&test_rng);
 
 			for (uint32_t r = 0; r < h; r++)
 				for (uint32_t c = 0; c < w; c++)
@@ -106,10 +93,10 @@ static void scribble(const struct fb_geometry *g, uint8_t *vram)
 		} else if (kind == 4) {         /* a rewrite of identical bytes */
 			memmove(vram + off, vram + off, g->bytes - off < 4096 ? g->bytes - off : 4096);
 		} else {
-			size_t len = 1 + rng_below(300);
+			size_t len = 1 + (uint32_t)rng_below(&test_rng, 300);
 
 			for (size_t b = off; b < off + len && b < g->bytes; b++)
-				vram[b] = (uint8_t)rng_next();
+				vram[b] = (uint8_t)rng_next(&test_rng);
 		}
 	}
 }

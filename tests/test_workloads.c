@@ -720,26 +720,19 @@ static void test_rng(void **state)
 		assert_true(rng_below(&a, UINT64_MAX - 1) < UINT64_MAX - 1);
 }
 
-static int per_test_setup(void **state)
-{
-	(void)state;
-	rt_linux_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_fmt, per_test_setup),
-		cmocka_unit_test_setup(test_rng, per_test_setup),
-		cmocka_unit_test_setup(test_registry, per_test_setup),
-		cmocka_unit_test_setup(test_options, per_test_setup),
-		cmocka_unit_test_setup(test_options_truncated_error, per_test_setup),
-		cmocka_unit_test_setup(test_run_pacing, per_test_setup),
-		cmocka_unit_test_setup(test_damage_exact_all_workloads, per_test_setup),
-		cmocka_unit_test_setup(test_damage_idle_variants, per_test_setup),
-		cmocka_unit_test_setup(test_damage_text_variants, per_test_setup),
-		cmocka_unit_test_setup(test_determinism, per_test_setup),
+		cmocka_unit_test_setup(test_fmt, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_rng, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_registry, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_options, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_options_truncated_error, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_run_pacing, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_damage_exact_all_workloads, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_damage_idle_variants, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_damage_text_variants, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_determinism, rt_linux_reset_setup),
 	};
 	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);
 }

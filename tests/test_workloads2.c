@@ -404,21 +404,14 @@ static void test_drag_moves_by_speed(void **state)
 	assert_int_equal(e.moves, 0);
 }
 
-static int per_test_setup(void **state)
-{
-	(void)state;
-	rt_linux_reset();
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_video_window_and_controls, per_test_setup),
-		cmocka_unit_test_setup(test_video_fps_rejected, per_test_setup),
-		cmocka_unit_test_setup(test_fullscreen_every_pixel, per_test_setup),
-		cmocka_unit_test_setup(test_sparse_exactly_n, per_test_setup),
-		cmocka_unit_test_setup(test_drag_moves_by_speed, per_test_setup),
+		cmocka_unit_test_setup(test_video_window_and_controls, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_video_fps_rejected, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_fullscreen_every_pixel, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_sparse_exactly_n, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_drag_moves_by_speed, rt_linux_reset_setup),
 	};
 	return cmocka_run_group_tests_name("workloads2", tests, NULL, NULL);
 }

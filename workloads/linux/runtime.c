@@ -214,3 +214,10 @@ void rt_linux_reset(void)
 	rt_linux_in_frame = false;
 	rt_linux_free_all();
 }
+
+int rt_linux_reset_setup(void **state)
+{
+	(void)state;
+	rt_linux_reset();
+	return 0;
+}

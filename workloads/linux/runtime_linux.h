@@ -39,5 +39,7 @@ void rt_linux_free_all(void);
 /* Back to the start state: no sink, real clock, no frame open (a test that
  * failed mid-frame leaves one open), all allocations freed. */
 void rt_linux_reset(void);
+/* The same as a cmocka setup hook: every test starts from a fresh runtime. */
+int rt_linux_reset_setup(void **state);
 
 #endif
