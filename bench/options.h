@@ -23,6 +23,14 @@ struct run_options {
 	int repeat;                     /* runs of the same configuration (--repeat) */
 	bool quiet;
 	bool allow_misses;
+	/* --vnc: serve the framebuffer over RFB (bench/vnc_run.h) */
+	bool vnc;
+	bool vnc_no_client;             /* serve only, for live viewing */
+	int vnc_port;                   /* 0: first free from 5900 */
+	const char *vnc_listen;         /* NULL: 127.0.0.1 */
+	const char *vnc_password;
+	const char *vnc_encoding;       /* the measuring client's */
+	const char *vnc_dump;           /* test aid: what other clients were sent, as PPM */
 	int argc;
 	char **argv;
 };
