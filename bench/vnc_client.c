@@ -34,6 +34,7 @@ struct vnc_client {
 	uint64_t last_round;
 	bool dead;
 	char error[256];
+	char mismatch[128];             /* where the first pixel mismatch was */
 };
 
 static int tag;                         /* rfbClientSetClientData's key */
@@ -82,6 +83,25 @@ static int record(struct vnc_client *c, const struct vnc_update *u)
 	return 0;
 }
 
+/* The first differing pixel, for the run's error line. */
+static void describe_mismatch(struct vnc_client *c, rfbClient *rfb, int ref)
+{
+	const struct fb_geometry *g = c->cfg.geo;
+	const uint32_t *fb = (const uint32_t *)rfb->frameBuffer;
+	const uint32_t *want = (const uint32_t *)vnc_server_ref(c->cfg.srv, ref);
+
+	for (size_t i = 0; want && i < (size_t)g->width * g->height; i++)
+		if ((fb[i] ^ want[(i / g->width) * (g->stride / 4) + i % g->width]) & 0xffffff) {
+			pthread_mutex_lock(&c->lock);
+			if (!c->mismatch[0])
+				snprintf(c->mismatch, sizeof(c->mismatch), "first at (%zu,%zu): client %06x, server %06x",
+					 i % g->width, i / g->width, fb[i] & 0xffffff,
+					 want[(i / g->width) * (g->stride / 4) + i % g->width] & 0xffffff);
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+}
+
 /* One whole update is in the framebuffer: stamp it, then check its pixels. */
 static void finished_update(rfbClient *rfb)
 {
@@ -97,7 +117,9 @@ static void finished_update(rfbClient *rfb)
 	}
 	u.round = s.round, u.bytes = s.bytes, u.raw_bytes = s.raw_bytes;
 	u.check = vnc_server_compare(c->cfg.srv, (const uint8_t *)rfb->frameBuffer,
-				     (size_t)rfb->width * 4, s.gen, &u.diff_pixels);
+				     (size_t)rfb->width * 4, s.ref, &u.diff_pixels);
+	if (u.check == VNC_MISMATCH)
+		describe_mismatch(c, rfb, s.ref);
 	if (record(c, &u))
 		atomic_store(&c->stop, true);
 }
@@ -175,6 +197,7 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 		return -1;
 	}
 	c->local_port = local_port(c->rfb->sock);
+	vnc_server_watch(c->cfg.srv, c->local_port);
 	if (pthread_create(&c->thread, NULL, client_thread, c)) {
 		snprintf(err, errlen, "cannot start the measuring client's thread");
 		vnc_client_free(c);
@@ -222,6 +245,11 @@ const struct vnc_update *vnc_client_updates(struct vnc_client *c, size_t *n)
 {
 	*n = c->n;
 	return c->updates;
+}
+
+const char *vnc_client_mismatch(struct vnc_client *c)
+{
+	return c->mismatch;
 }
 
 const char *vnc_client_error(struct vnc_client *c)

@@ -3,7 +3,7 @@
  * the same process (same TSC clock), asking for incremental updates without
  * pause. Per update it records arrival (host TSC when the last rectangle was
  * decoded), rectangles and encoded bytes, and checks its pixels against the
- * server's surface at the generation the update was encoded from.
+ * surface exactly as the server encoded the update from it.
  */
 #ifndef DIRTYBENCH_VNC_CLIENT_H
 #define DIRTYBENCH_VNC_CLIENT_H
@@ -22,7 +22,7 @@ struct vnc_update {
 	uint64_t round;         /* scan rounds up to this one are in it */
 	uint64_t bytes, raw_bytes;
 	uint32_t rects;
-	int check;              /* enum vnc_check; unchecked: the surface moved on first */
+	int check;              /* enum vnc_check; unchecked: sent before the client was watched */
 	uint64_t diff_pixels;
 };
 
@@ -45,6 +45,8 @@ void vnc_client_halt(struct vnc_client *c);
 /* After halt: pixels (24-bit colour) that differ from buf of the same geometry. */
 uint64_t vnc_client_diff(struct vnc_client *c, const uint8_t *buf, size_t stride);
 const struct vnc_update *vnc_client_updates(struct vnc_client *c, size_t *n);
+/* Where the first pixel mismatch was ("" if none). */
+const char *vnc_client_mismatch(struct vnc_client *c);
 /* Why the connection ended early, or NULL. */
 const char *vnc_client_error(struct vnc_client *c);
 void vnc_client_free(struct vnc_client *c);

@@ -95,8 +95,8 @@ const char *vnc_run_failure(struct vnc_run *v, char *buf, size_t len)
 	for (size_t i = 0; i < n; i++)
 		if (u[i].check == VNC_MISMATCH) {
 			snprintf(buf, len, "VNC PIXEL MISMATCH: update %zu (round %llu) differs from the surface it "
-				 "was encoded from in %llu pixel(s)", i, (unsigned long long)u[i].round,
-				 (unsigned long long)u[i].diff_pixels);
+				 "was encoded from in %llu pixel(s), %s", i, (unsigned long long)u[i].round,
+				 (unsigned long long)u[i].diff_pixels, vnc_client_mismatch(v->cli));
 			return buf;
 		}
 	if (v->final_error[0])
@@ -171,9 +171,9 @@ static json_t *pixel_json(struct vnc_run *v, const struct vnc_update *u, size_t 
 		"updates_mismatched", (json_int_t)mismatched, "updates_unchecked", (json_int_t)(n - checked),
 		"final_diff_pixels", v->final_diff >= 0 ? json_integer(v->final_diff) : json_null(),
 		"final_error", v->final_error,
-		"definition", "each update: the client's whole framebuffer equals the server surface it was "
-			      "encoded from (24-bit colour; unchecked when the surface changed before the "
-			      "client finished reading); final: equals VRAM once the guest has stopped");
+		"definition", "each update: the client's whole framebuffer equals the server's surface as the "
+			      "update was encoded from it (24-bit colour; unchecked: sent before the client's "
+			      "port was known); final: equals VRAM once the guest has stopped");
 }
 
 /* Updates that arrived in the measured window: what crossed the wire. */

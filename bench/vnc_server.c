@@ -64,7 +64,17 @@ struct vnc_server {
 	 * writer (surface_lock held while writing, and by readers elsewhere). */
 	pthread_mutex_t surface_lock;
 	uint8_t *surface;
-	uint64_t surface_round, surface_gen;
+	uint64_t surface_round;
+
+	/* The watched client's reference images: ref[j] is the surface as update
+	 * seq (seq % 2 == j) encoded it, kept up to date by copying the tiles the
+	 * surface changed since (ref_dirty). Two are enough: the client compares
+	 * update k before it asks for k + 1, so k + 2 cannot overwrite ref[k % 2]
+	 * while it compares. Server thread writes, the client reads. */
+	atomic_int watch_port;
+	uint8_t *ref[2];
+	uint64_t *ref_dirty[2];
+	uint64_t ref_seq;
 
 	/* The send in progress, for the watchdog (send_lock). */
 	pthread_mutex_t send_lock;
@@ -190,10 +200,11 @@ static void apply_stage(struct vnc_server *srv)
 		copy_tile(g, t, srv->surface, srv->stage);
 		rfbMarkRectAsModified(srv->screen, (int)x, (int)y, (int)(x + w), (int)(y + h));
 	}
+	bitmap_or(srv->ref_dirty[0], srv->stage_tiles, g->ntiles);
+	bitmap_or(srv->ref_dirty[1], srv->stage_tiles, g->ntiles);
 	bitmap_zero(srv->stage_tiles, g->ntiles);
 	srv->staged = false;
 	srv->surface_round = srv->stage_round;
-	srv->surface_gen++;
 	pthread_mutex_unlock(&srv->surface_lock);
 	pthread_mutex_unlock(&srv->stage_lock);
 	pthread_mutex_lock(&srv->stats_lock);
@@ -287,6 +298,19 @@ static void dump_surface(struct vnc_server *srv, struct vnc_peer *p)
 	fclose(f);
 }
 
+/* The surface as the watched client's update was encoded from it, in the
+ * next reference buffer: only the tiles changed since that buffer's last use. */
+static int snapshot_ref(struct vnc_server *srv)
+{
+	const struct fb_geometry *g = srv->geo;
+	int j = (int)(srv->ref_seq++ % 2);
+
+	for_each_tile(t, srv->ref_dirty[j], g->ntiles)
+		copy_tile(g, t, srv->ref[j], srv->surface);
+	bitmap_zero(srv->ref_dirty[j], g->ntiles);
+	return j;
+}
+
 static void display_finished(rfbClientPtr cl, int ok)
 {
 	struct vnc_server *srv = cl->screen->screenData;
@@ -298,7 +322,8 @@ static void display_finished(rfbClientPtr cl, int ok)
 	pthread_mutex_unlock(&srv->send_lock);
 	if (!p || !ok || (uint64_t)rfbStatGetSentBytes(cl) == p->bytes0)
 		return;         /* nothing sent: libvncserver had no update to give */
-	s = (struct vnc_sent){ .round = srv->surface_round, .gen = srv->surface_gen,
+	s = (struct vnc_sent){ .round = srv->surface_round, .ref = p->port == atomic_load(&srv->watch_port) ?
+			       snapshot_ref(srv) : -1,
 		.bytes = (uint64_t)rfbStatGetSentBytes(cl) - p->bytes0,
 		.raw_bytes = (uint64_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0 };
 	pthread_mutex_lock(&srv->peer_lock);
@@ -369,18 +394,22 @@ uint64_t vnc_fb_diff(const struct fb_geometry *geo, const uint8_t *a, size_t ast
 	return diff;
 }
 
-int vnc_server_compare(struct vnc_server *srv, const uint8_t *fb, size_t stride, uint64_t gen,
-		       uint64_t *diff)
+int vnc_server_compare(struct vnc_server *srv, const uint8_t *fb, size_t stride, int ref, uint64_t *diff)
 {
-	int status = -1;
+	if (ref < 0 || ref > 1)
+		return -1;
+	*diff = vnc_fb_diff(srv->geo, fb, stride, srv->ref[ref], srv->geo->stride);
+	return *diff == 0;
+}
 
-	pthread_mutex_lock(&srv->surface_lock);
-	if (srv->surface_gen == gen) {
-		*diff = vnc_fb_diff(srv->geo, fb, stride, srv->surface, srv->geo->stride);
-		status = *diff == 0;
-	}
-	pthread_mutex_unlock(&srv->surface_lock);
-	return status;
+const uint8_t *vnc_server_ref(struct vnc_server *srv, int ref)
+{
+	return ref == 0 || ref == 1 ? srv->ref[ref] : NULL;
+}
+
+void vnc_server_watch(struct vnc_server *srv, int client_port)
+{
+	atomic_store(&srv->watch_port, client_port);
 }
 
 static int unsent_bytes(int sock)
@@ -455,6 +484,13 @@ static int alloc_buffers(struct vnc_server *srv)
 	srv->stage = calloc(1, srv->geo->bytes);
 	srv->stage_tiles = calloc(words, sizeof(uint64_t));
 	srv->carry = calloc(words, sizeof(uint64_t));
+	for (int j = 0; j < 2; j++) {
+		srv->ref[j] = calloc(1, srv->geo->bytes);
+		srv->ref_dirty[j] = calloc(words, sizeof(uint64_t));
+		if (!srv->ref[j] || !srv->ref_dirty[j])
+			return -1;
+		bitmap_fill(srv->ref_dirty[j], srv->geo->ntiles);      /* the first copy is whole */
+	}
 	return srv->surface && srv->stage && srv->stage_tiles && srv->carry ? 0 : -1;
 }
 
@@ -588,5 +624,7 @@ void vnc_server_stop(struct vnc_server *srv)
 	free(srv->stage);
 	free(srv->stage_tiles);
 	free(srv->carry);
+	for (int j = 0; j < 2; j++)
+		free(srv->ref[j]), free(srv->ref_dirty[j]);
 	free(srv);
 }

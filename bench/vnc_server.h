@@ -8,7 +8,7 @@
  * libvncserver encodes from, marks exactly those rectangles modified, and
  * runs libvncserver's event loop; encoding and every socket write happen
  * there, never in the scan thread. The surface changes only between sends,
- * so every update a client receives is one consistent "generation" of it.
+ * so every update a client receives shows one consistent state of it.
  */
 #ifndef DIRTYBENCH_VNC_SERVER_H
 #define DIRTYBENCH_VNC_SERVER_H
@@ -32,7 +32,7 @@ struct vnc_server_config {
 /* One update the server sent to a watched client (the measuring client). */
 struct vnc_sent {
 	uint64_t round;         /* every scan round up to this one is in it */
-	uint64_t gen;           /* surface generation it was encoded from */
+	int ref;                /* reference image of it (vnc_server_compare), -1: none */
 	uint64_t bytes;         /* bytes libvncserver sent for it (headers included) */
 	uint64_t raw_bytes;     /* what the same rectangles would cost in raw encoding */
 };
@@ -40,7 +40,7 @@ struct vnc_sent {
 struct vnc_server_stats {
 	uint64_t publishes;     /* rounds handed over */
 	uint64_t deferred;      /* ... of which carried to the next round (lock busy) */
-	uint64_t applied;       /* surface generations */
+	uint64_t applied;       /* hand-overs moved into the surface */
 	uint64_t clients;       /* connections accepted */
 	uint64_t refused;       /* connections refused (too many clients) */
 	uint64_t slow_dropped;  /* clients cut off because a send to them stalled */
@@ -64,11 +64,15 @@ void vnc_server_stop(struct vnc_server *srv);
 /* Oldest update sent to that client not popped yet, waiting up to
  * timeout_ms for one: 0, or -1 when none came. */
 int vnc_server_pop_sent(struct vnc_server *srv, int client_port, struct vnc_sent *out, int timeout_ms);
+/* Keep reference images of what this client is sent (from its next update). */
+void vnc_server_watch(struct vnc_server *srv, int client_port);
 /* Compare a client's framebuffer (same pixel layout, 24-bit colour) with the
- * surface of generation gen: 1 equal, 0 different (*diff pixels), -1 the
- * surface has moved on, nothing to compare with. */
-int vnc_server_compare(struct vnc_server *srv, const uint8_t *fb, size_t stride, uint64_t gen,
-		       uint64_t *diff);
+ * reference image of an update: 1 equal, 0 different (*diff pixels), -1 no
+ * reference (sent before the client was watched). Call before asking for the
+ * update after next. */
+int vnc_server_compare(struct vnc_server *srv, const uint8_t *fb, size_t stride, int ref, uint64_t *diff);
+/* The reference image itself (NULL for -1), for describing a mismatch. */
+const uint8_t *vnc_server_ref(struct vnc_server *srv, int ref);
 /* Compare fb with any buffer of the same geometry (the final VRAM). */
 uint64_t vnc_fb_diff(const struct fb_geometry *geo, const uint8_t *a, size_t astride,
 		     const uint8_t *b, size_t bstride);
