@@ -1,4 +1,5 @@
 /* run-bench's options: parsed strictly, every bad value is one clear line. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,7 @@ static int parse_encoding(const char *arg, const char **out)
 static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err, size_t len)
 {
 	unsigned long long u;
+	struct in_addr addr;
 
 	o->vnc = true;
 	switch (opt) {
@@ -177,7 +179,10 @@ static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err,
 		return arg && (parse_u64(arg, 65535, &u) || !u) ?
 		       bad(err, len, "--vnc %s: want a TCP port in 1..65535", arg) : (o->vnc_port = arg ? (int)u : 0, 0);
 	case OPT_VNC_NO_CLIENT: o->vnc_no_client = true; return 0;
-	case OPT_VNC_LISTEN: o->vnc_listen = arg; return 0;
+	case OPT_VNC_LISTEN:
+		return inet_pton(AF_INET, arg, &addr) != 1 ?
+		       bad(err, len, "--vnc-listen %s: want an IPv4 address (0.0.0.0 for every interface)", arg) :
+		       (o->vnc_listen = arg, 0);
 	case OPT_VNC_PASSWORD:
 		return !*arg || strlen(arg) > 8 ?
 		       bad(err, len, "--vnc-password %s: want 1 to 8 characters (VNC authentication uses 8)", arg) :

@@ -49,6 +49,28 @@ static const char *str_at(const json_t *r, const char *obj, const char *key)
 	return json_string_value(json_object_get(json_object_get(json_object_get(r, "vnc"), obj), key));
 }
 
+/* --- bad options: exit 2 and one line ------------------------------------ */
+
+static void expect_bad_input(const char *const *args)
+{
+	struct e2e_run r;
+
+	e2e_run(&r, args);
+	assert_int_equal(r.status, 2);
+	assert_int_equal(e2e_lines(r.stderr_text), 1);
+	e2e_run_free(&r);
+}
+
+static void test_bad_options(void **state)
+{
+	(void)state;
+	expect_bad_input((const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc=0", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc=70000", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc-encoding", "zywrle", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc-password", "123456789", NULL });
+	expect_bad_input((const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc-listen", "nowhere", NULL });
+}
+
 /* --- pixel check, every strategy ---------------------------------------- */
 
 static void pixel_check(const char *strategy, const char *workload)
@@ -449,6 +471,7 @@ static void test_third_party_snapshot(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_third_party_snapshot),
 		cmocka_unit_test(test_wrong_password),
 		cmocka_unit_test(test_garbage),
