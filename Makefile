@@ -10,7 +10,9 @@ BUILD   ?= build
 CC      ?= cc
 WARN    := -Wall -Wextra -Werror
 CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP
-LDLIBS_HOST := -ljansson -lm -pthread
+# libvncserver and libvncclient (--vnc): one Debian source package.
+VNC_LIBS    := $(shell pkg-config --libs libvncserver libvncclient 2>/dev/null || echo -lvncserver -lvncclient)
+LDLIBS_HOST := -ljansson -lm -pthread $(VNC_LIBS)
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Guest: freestanding x86-64, ring 3, linked at DB_IMAGE_GPA.

@@ -1,4 +1,5 @@
 /* run-bench's options: parsed strictly, every bad value is one clear line. */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +32,24 @@ static const char usage_text[] =
 "  --json -          same as --out -\n"
 "  --results-dir D   where default result files go (default $DIRTYBENCH_RESULTS_DIR or results)\n"
 "  --repeat N        run N times; one file with every run and the spread\n"
-"  --allow-misses    record missed updates instead of failing the run\n"
+"  --allow-misses    record missed updates (and VNC pixel mismatches) instead of\n"
+"                    failing the run\n"
 "  --no-counters     leave out the perf_event_open counters and kvm:* tracepoints\n"
 "                    (to measure what they cost; recorded as not collected)\n"
 "  --perf-record     also run `perf record -g` on run-bench's threads over the\n"
 "                    measured window; the data goes beside the result as\n"
 "                    NAME.perf.data (NAME.runN.perf.data with --repeat)\n"
+"  --vnc [PORT]      serve the guest's framebuffer over VNC (RFB) on 127.0.0.1,\n"
+"                    PORT or the first free from 5900, marking exactly the tiles\n"
+"                    the strategy reported; a measuring client of ours attaches\n"
+"                    and the result gets wire bytes, end-to-end latency and a\n"
+"                    pixel check (any --vnc-* option implies --vnc)\n"
+"  --vnc-no-client   serve only, for watching live in any VNC viewer\n"
+"  --vnc-listen ADDR listen on this IPv4 address instead of loopback\n"
+"  --vnc-password PW VNC authentication (the measuring client uses it too)\n"
+"  --vnc-encoding E  the measuring client's encoding: zrle (default), tight\n"
+"                    (lossless: no JPEG), zlib, hextile, raw\n"
+"  --vnc-dump DIR    test aid: every update sent to other clients, as DIR/*.ppm\n"
 "  --quiet           no summary on stderr\n"
 "  --list            strategies and workloads, one line each\n"
 "  --help            this text\n"
@@ -98,7 +111,9 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES,
+       OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
+       OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_ENCODING, OPT_VNC_DUMP };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -119,6 +134,12 @@ static const struct option long_options[] = {
 	{ "perf-record", no_argument, NULL, OPT_PERF_RECORD },
 	{ "no-counters", no_argument, NULL, OPT_NO_COUNTERS },
 	{ "quiet", no_argument, NULL, OPT_QUIET },
+	{ "vnc", optional_argument, NULL, OPT_VNC },
+	{ "vnc-no-client", no_argument, NULL, OPT_VNC_NO_CLIENT },
+	{ "vnc-listen", required_argument, NULL, OPT_VNC_LISTEN },
+	{ "vnc-password", required_argument, NULL, OPT_VNC_PASSWORD },
+	{ "vnc-encoding", required_argument, NULL, OPT_VNC_ENCODING },
+	{ "vnc-dump", required_argument, NULL, OPT_VNC_DUMP },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -138,9 +159,48 @@ static void defaults(struct run_options *o, int argc, char **argv)
 	o->seed = 1;
 	o->repeat = 1;
 	o->dirty_ring_bytes = 65536;
+	o->vnc_encoding = "zrle";
 	o->results_dir = dir && *dir ? dir : "results";
 	o->argc = argc;
 	o->argv = argv;
+}
+
+/* Lossless encodings only: the pixel check is exact. */
+static int parse_encoding(const char *arg, const char **out)
+{
+	static const char *const ok[] = { "zrle", "tight", "zlib", "hextile", "raw", NULL };
+
+	for (const char *const *e = ok; *e; e++)
+		if (!strcmp(arg, *e))
+			return *out = *e, 0;
+	return -1;
+}
+
+static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err, size_t len)
+{
+	unsigned long long u;
+	struct in_addr addr;
+
+	o->vnc = true;
+	switch (opt) {
+	case OPT_VNC:
+		return arg && (parse_u64(arg, 65535, &u) || !u) ?
+		       bad(err, len, "--vnc %s: want a TCP port in 1..65535", arg) : (o->vnc_port = arg ? (int)u : 0, 0);
+	case OPT_VNC_NO_CLIENT: o->vnc_no_client = true; return 0;
+	case OPT_VNC_LISTEN:
+		return inet_pton(AF_INET, arg, &addr) != 1 ?
+		       bad(err, len, "--vnc-listen %s: want an IPv4 address (0.0.0.0 for every interface)", arg) :
+		       (o->vnc_listen = arg, 0);
+	case OPT_VNC_PASSWORD:
+		return !*arg || strlen(arg) > 8 ?
+		       bad(err, len, "--vnc-password %s: want 1 to 8 characters (VNC authentication uses 8)", arg) :
+		       (o->vnc_password = arg, 0);
+	case OPT_VNC_ENCODING:
+		return parse_encoding(arg, &o->vnc_encoding) ?
+		       bad(err, len, "--vnc-encoding %s: want zrle, tight, zlib, hextile or raw", arg) : 0;
+	case OPT_VNC_DUMP: o->vnc_dump = arg; return 0;
+	}
+	return bad(err, len, "%s", "unknown option (see --help)");
 }
 
 static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_t len)
@@ -191,6 +251,9 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
+	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
+	case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
+		return parse_vnc(o, opt, arg, err, len);
 	default:
 		return bad(err, len, "%s", "unknown option (see --help)");
 	}
@@ -207,6 +270,9 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		if (opt == '?')
 			return bad(err, errlen, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+		/* "--vnc 5901": take a number after --vnc as its port (names never are). */
+		if (opt == OPT_VNC && !optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
+			optarg = argv[optind++];
 		status = parse_one(cli, opt, optarg, err, errlen);
 		if (status)
 			return status;

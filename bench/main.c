@@ -52,6 +52,18 @@ static void print_summary(const json_t *r, const char *path)
 		num(r, "dirty.precision"), num(r, "guest.fps_achieved"), num(r, "guest.fps_asked"),
 		num(r, "latency_us.p50") / 1e3, num(r, "latency_us.p99") / 1e3,
 		num(r, "dirty.frames_checked"), num(r, "dirty.frames_missed"), path);
+	if (json_is_true(json_object_get(json_object_get(r, "vnc"), "client")))
+		fprintf(stderr,
+			"  vnc %s: %.0f updates, %.0f bytes/s on the wire, e2e latency p50 %.2f ms p90 %.2f ms "
+			"p99 %.2f ms max %.2f ms, %.0f stale frames, pixel check %s (%.0f updates checked)\n",
+			json_string_value(json_object_get(json_object_get(r, "vnc"), "encoding")),
+			num(r, "vnc.wire.updates"), num(r, "vnc.wire.bytes_per_s"),
+			num(r, "vnc.e2e.e2e_latency_us.p50") / 1e3, num(r, "vnc.e2e.e2e_latency_us.p90") / 1e3,
+			num(r, "vnc.e2e.e2e_latency_us.p99") / 1e3, num(r, "vnc.e2e.e2e_latency_us.max") / 1e3,
+			num(r, "vnc.e2e.stale_frames"),
+			json_string_value(json_object_get(json_object_get(json_object_get(r, "vnc"), "pixel_check"),
+							  "verdict")),
+			num(r, "vnc.pixel_check.updates_checked"));
 }
 
 static void print_series_summary(const json_t *series)

@@ -26,6 +26,14 @@ struct run_options {
 	bool no_counters;               /* --no-counters: no perf_event_open counters */
 	bool perf_record;               /* --perf-record: perf record over the measured window */
 	const char *perf_record_path;   /* where this run's perf data goes (set per run) */
+	/* --vnc: serve the framebuffer over RFB (bench/vnc_run.h) */
+	bool vnc;
+	bool vnc_no_client;             /* serve only, for live viewing */
+	int vnc_port;                   /* 0: first free from 5900 */
+	const char *vnc_listen;         /* NULL: 127.0.0.1 */
+	const char *vnc_password;
+	const char *vnc_encoding;       /* the measuring client's */
+	const char *vnc_dump;           /* test aid: what other clients were sent, as PPM */
 	int argc;
 	char **argv;
 };

@@ -183,14 +183,18 @@ static bool intersects(const uint64_t *a, const uint64_t *b, size_t bits)
  * commit (everything was final and read before the frame said so). */
 static void record_latency(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
 {
-	uint64_t end = 0;
+	uint64_t end = 0, delivered = UINT64_MAX;
 
 	if (!o->measuring)
 		return;
 	for (uint64_t n = first; n <= last; n++)
-		if (intersects(f->tiles, round_at(o, n)->tiles, o->geo->ntiles))
+		if (intersects(f->tiles, round_at(o, n)->tiles, o->geo->ntiles)) {
 			end = round_at(o, n)->end;
+			delivered = n;
+		}
 	hist_add(&o->stats.latency_ns, end > f->commit ? (uint64_t)cycles_to_ns(o, end - f->commit) : 0);
+	if (o->on_delivered)
+		o->on_delivered(o->on_delivered_arg, f->commit, delivered);
 }
 
 /* Check frame f against rounds first..last; record latency or a miss. */

@@ -75,6 +75,12 @@ struct oracle {
 	struct oracle_stats stats;
 	char first_miss[256];
 	char error[256];
+	/* Optional, per measured frame checked clean: its commit (host TSC) and
+	 * the round its latency counts to (rounds are numbered from 0 in the
+	 * order oracle_round saw them; UINT64_MAX when no round of its window
+	 * reported its tiles: a content-comparing strategy's copy had them). */
+	void (*on_delivered)(void *arg, uint64_t commit, uint64_t round);
+	void *on_delivered_arg;
 };
 
 int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,

@@ -186,8 +186,10 @@ static json_t *kvm_stats_block(const struct run_state *rs)
 json_t *result_build(const struct run_state *rs)
 {
 	json_t *latency = hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true);
+	json_t *vnc = vnc_run_json((struct vnc_run *)&rs->vnc, &rs->clock, rs->measured_s);
+	json_t *r;
 
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	r = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", RESULT_SCHEMA, "status", "ok",
 		"run", run_block(rs),
 		"platform", platform_detect(rs->vm.kvm_fd),
@@ -200,6 +202,11 @@ json_t *result_build(const struct run_state *rs)
 		"kvm_stats", kvm_stats_block(rs),
 		"perf", perf_block(rs),
 		"calibration", calibration_block(rs));
+	if (r && vnc)
+		json_object_set_new(r, "vnc", vnc);
+	else
+		json_decref(vnc);
+	return r;
 }
 
 int result_write(const json_t *result, const char *path, char *err, size_t errlen)

@@ -122,6 +122,14 @@ static int boot(struct run_state *rs, char *err, size_t len)
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	if (rs->sops->shadow)
 		oracle_set_shadow(&rs->oracle, rs->vm.be.vram, rs->sops->shadow(&rs->strategy));
+	if (rs->opt->vnc) {
+		int status = vnc_run_start(&rs->vnc, rs->opt, &rs->geo, err, len);
+
+		if (status)
+			return status;
+		rs->oracle.on_delivered = vnc_run_frame;
+		rs->oracle.on_delivered_arg = &rs->vnc;
+	}
 	if (rs->opt->no_counters) {
 		/* For measuring what the counters (tracepoints on every exit) cost. */
 		perf_counters_skip(&rs->perf_vcpu, "not collected (--no-counters)");
@@ -137,7 +145,15 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	return EXIT_OK;
 }
 
-/* One scan round, timed, then checked by the oracle. */
+/* What a VNC server copies reported tiles from: a content-comparing
+ * strategy's own copy (what it compared, as QEMU's server does), else VRAM. */
+static const uint8_t *vnc_source(struct run_state *rs)
+{
+	return rs->sops->shadow ? rs->sops->shadow(&rs->strategy) : rs->vm.be.vram;
+}
+
+/* One scan round, timed, then checked by the oracle; its tiles go to the
+ * VNC server (if any) first, as a consumer would take them. */
 static int scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 {
 	double cpu0 = thread_cpu_s();
@@ -147,6 +163,7 @@ static int scan_round(struct run_state *rs, bool measured, char *err, size_t len
 		return run_error(err, len, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
 				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
 	end = clock_tsc();
+	vnc_run_round(&rs->vnc, rs->dirty.tiles, vnc_source(rs), rs->oracle.nrounds);
 	if (measured) {
 		rs->strategy_cpu_s += thread_cpu_s() - cpu0;
 		hist_add(&rs->scan_ns, (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(end - start)));
@@ -177,6 +194,7 @@ static int mark_window(struct run_state *rs, bool start, char *err, size_t len)
 	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
 
 	oracle_measure(&rs->oracle, start);
+	vnc_run_window(&rs->vnc, start);
 	kvm_stats_mark(&rs->vm_stats, start);
 	kvm_stats_mark(&rs->vcpu_stats, start);
 	perf_counters_mark(&rs->perf_vcpu, start);
@@ -242,6 +260,7 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 /* Stop the guest, then one last round so every committed frame is checked. */
 static int finish(struct run_state *rs, char *err, size_t len)
 {
+	char why[512];
 	int status;
 
 	if (vcpu_thread_stop(&rs->vcpu, STOP_TIMEOUT_MS))
@@ -254,7 +273,10 @@ static int finish(struct run_state *rs, char *err, size_t len)
 				 oracle_pending(&rs->oracle));
 	if (rs->vm.be.control->overflow)
 		return run_error(err, len, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
+	vnc_run_finish(&rs->vnc, vnc_source(rs), rs->vm.be.vram, rs->oracle.nrounds - 1);
 	strategy_stop(&rs->strategy);
+	if (vnc_run_failure(&rs->vnc, why, sizeof(why)) && !rs->opt->allow_misses)
+		return run_error(err, len, EXIT_RUN_FAILED, "%s", why);
 	if (rs->opt->perf_record && perf_record_stop(&rs->perf_rec))
 		return run_error(err, len, EXIT_RUN_FAILED, "--perf-record: %s", rs->perf_rec.error);
 	if (rs->vm.be.control->target_fps_milli)
@@ -302,6 +324,7 @@ static int prepare(struct run_state *rs, const struct run_options *opt, char *er
 
 static void teardown(struct run_state *rs)
 {
+	vnc_run_stop(&rs->vnc);
 	if (rs->vcpu.vm)
 		vcpu_thread_destroy(&rs->vcpu);
 	strategy_fini(&rs->strategy);

@@ -27,6 +27,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 #include "membw.h"
 #include "oracle.h"
 #include "strategy.h"
+#include "vnc_run.h"
 #include "../workloads/workload.h"
 
 struct run_state {
@@ -56,6 +57,7 @@ struct run_state {
 	uint64_t io_exits_start, io_exits_end;
 	uint64_t ring_full_start, ring_full_end;
 	uint32_t fps_milli;             /* the workload's frame rate */
+	struct vnc_run vnc;             /* --vnc */
 	struct membw_floor membw;       /* measured before boot, for "calibration" */
 	bool membw_ok;
 	char started_at[32];            /* ISO 8601 UTC */

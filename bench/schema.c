@@ -59,7 +59,51 @@ static int kind_ok(const json_t *v, enum kind kind)
 	return 0;
 }
 
+/* Only with --vnc; the measured part only with the measuring client. */
+static const struct field vnc_required[] = {
+	{ "vnc.port", INT }, { "vnc.encoding", STR }, { "vnc.client", BOOL }, { "vnc.server", OBJ },
+};
+static const struct field vnc_client_required[] = {
+	{ "vnc.wire.updates", INT }, { "vnc.wire.rects", INT }, { "vnc.wire.bytes", INT },
+	{ "vnc.wire.bytes_per_s", NUM_OR_NULL }, { "vnc.e2e.e2e_latency_us", HIST },
+	{ "vnc.e2e.stale_frames", INT }, { "vnc.e2e.frames_undelivered", INT },
+	{ "vnc.pixel_check.verdict", STR }, { "vnc.pixel_check.updates_checked", INT },
+	{ "vnc.pixel_check.updates_mismatched", INT }, { "vnc.pixel_check.final_diff_pixels", NUM_OR_NULL },
+};
+
+static int check_fields(const json_t *r, const struct field *f, size_t n, char *err, size_t errlen);
+static int schema_check_core(const json_t *r, char *err, size_t errlen);
+
 int schema_check(const json_t *r, char *err, size_t errlen)
+{
+	const json_t *vnc = json_object_get(r, "vnc");
+
+	if (schema_check_core(r, err, errlen))
+		return -1;
+	if (!vnc)
+		return 0;
+	if (check_fields(r, vnc_required, sizeof(vnc_required) / sizeof(vnc_required[0]), err, errlen))
+		return -1;
+	if (!json_is_true(json_object_get(vnc, "client")))
+		return 0;
+	return check_fields(r, vnc_client_required, sizeof(vnc_client_required) / sizeof(vnc_client_required[0]),
+			    err, errlen);
+}
+
+static int check_fields(const json_t *r, const struct field *f, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const json_t *v = json_path(r, f[i].path);
+
+		if (!v || !kind_ok(v, f[i].kind)) {
+			snprintf(err, errlen, "result lacks a valid '%s'", f[i].path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int schema_check_core(const json_t *r, char *err, size_t errlen)
 {
 	const json_t *schema = json_object_get(r, "schema");
 
