@@ -185,7 +185,8 @@ static void record_latency(struct oracle *o, const struct oracle_frame *f, uint6
 {
 	uint64_t end = 0, delivered = UINT64_MAX;
 
-	if (!o->measuring)
+	/* A frame that changed nothing has nothing to deliver: no latency. */
+	if (!o->measuring || bitmap_weight(f->tiles, o->geo->ntiles) == 0)
 		return;
 	for (uint64_t n = first; n <= last; n++)
 		if (intersects(f->tiles, round_at(o, n)->tiles, o->geo->ntiles)) {
