@@ -31,7 +31,7 @@ struct vnc_client {
 	pthread_cond_t cond;
 	struct vnc_update *updates;
 	size_t n, cap;
-	uint64_t last_round;
+	int64_t last_round;             /* -1 until an update carried a round */
 	bool dead;
 	char error[256];
 	char mismatch[128];             /* where the first pixel mismatch was */
@@ -115,7 +115,16 @@ static void finished_update(rfbClient *rfb)
 		atomic_store(&c->stop, true);
 		return;
 	}
-	u.round = s.round, u.bytes = s.bytes, u.raw_bytes = s.raw_bytes;
+	u.bytes = s.bytes, u.raw_bytes = s.raw_bytes;
+	/* Only pseudo-rectangles (libvncserver answers SetEncodings with a
+	 * desktop-size one): no pixels, nothing new on screen. */
+	if (!u.rects) {
+		u.round = c->last_round;
+		if (record(c, &u))
+			atomic_store(&c->stop, true);
+		return;
+	}
+	u.round = s.round;
 	u.check = vnc_server_compare(c->cfg.srv, (const uint8_t *)rfb->frameBuffer,
 				     (size_t)rfb->width * 4, s.ref, &u.diff_pixels);
 	if (u.check == VNC_MISMATCH)
@@ -184,6 +193,7 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 	if (!c)
 		return snprintf(err, errlen, "out of memory"), -1;
 	c->cfg = *cfg;
+	c->last_round = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	rfbClientLog = rfbClientErr = vnc_client_quiet;
@@ -208,7 +218,7 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 	return 0;
 }
 
-int vnc_client_wait_round(struct vnc_client *c, uint64_t round, int timeout_ms)
+int vnc_client_wait_round(struct vnc_client *c, int64_t round, int timeout_ms)
 {
 	struct timespec ts;
 	int status = 0;

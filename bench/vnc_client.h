@@ -19,7 +19,7 @@ enum vnc_check { VNC_UNCHECKED = -1, VNC_MISMATCH = 0, VNC_MATCH = 1 };
 
 struct vnc_update {
 	uint64_t arrival;       /* host TSC */
-	uint64_t round;         /* scan rounds up to this one are in it */
+	int64_t round;          /* scan rounds up to this one are in it; -1: none */
 	uint64_t bytes, raw_bytes;
 	uint32_t rects;
 	int check;              /* enum vnc_check; unchecked: sent before the client was watched */
@@ -39,7 +39,7 @@ struct vnc_client;
 int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cfg, char *err, size_t errlen);
 /* Wait until an update carrying scan round `round` has arrived: 0, or -1
  * on timeout or when the connection failed. */
-int vnc_client_wait_round(struct vnc_client *c, uint64_t round, int timeout_ms);
+int vnc_client_wait_round(struct vnc_client *c, int64_t round, int timeout_ms);
 /* Stop the client's thread; its records and framebuffer stay readable. */
 void vnc_client_halt(struct vnc_client *c);
 /* After halt: pixels (24-bit colour) that differ from buf of the same geometry. */

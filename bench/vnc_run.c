@@ -74,10 +74,10 @@ void vnc_run_finish(struct vnc_run *v, const uint8_t *src, const uint8_t *vram, 
 	if (!v->cli)
 		return;
 	v->final_round = vnc_server_last_round(v->srv);
-	if (vnc_client_wait_round(v->cli, v->final_round, VNC_CATCH_UP_MS))
+	if (v->final_round >= 0 && vnc_client_wait_round(v->cli, v->final_round, VNC_CATCH_UP_MS))
 		snprintf(v->final_error, sizeof(v->final_error),
-			 "the measuring client did not receive round %llu within %d ms%s%s",
-			 (unsigned long long)v->final_round, VNC_CATCH_UP_MS,
+			 "the measuring client did not receive round %lld within %d ms%s%s",
+			 (long long)v->final_round, VNC_CATCH_UP_MS,
 			 vnc_client_error(v->cli) ? ": " : "", vnc_client_error(v->cli) ? vnc_client_error(v->cli) : "");
 	vnc_client_halt(v->cli);
 	if (!v->final_error[0])
@@ -94,8 +94,8 @@ const char *vnc_run_failure(struct vnc_run *v, char *buf, size_t len)
 	u = vnc_client_updates(v->cli, &n);
 	for (size_t i = 0; i < n; i++)
 		if (u[i].check == VNC_MISMATCH) {
-			snprintf(buf, len, "VNC PIXEL MISMATCH: update %zu (round %llu) differs from the surface it "
-				 "was encoded from in %llu pixel(s), %s", i, (unsigned long long)u[i].round,
+			snprintf(buf, len, "VNC PIXEL MISMATCH: update %zu (round %lld) differs from the surface it "
+				 "was encoded from in %llu pixel(s), %s", i, (long long)u[i].round,
 				 (unsigned long long)u[i].diff_pixels, vnc_client_mismatch(v->cli));
 			return buf;
 		}
@@ -115,7 +115,7 @@ static size_t first_update_with(const struct vnc_update *u, size_t n, uint64_t r
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (u[mid].round >= r)
+		if (u[mid].round >= (int64_t)r)
 			hi = mid;
 		else
 			lo = mid + 1;

@@ -58,13 +58,13 @@ struct vnc_server {
 	uint64_t *stage_tiles, stage_round;
 	bool staged;
 	uint64_t *carry;                /* scan thread only: reported, not staged yet */
-	atomic_uint_fast64_t last_round;
+	atomic_int_fast64_t last_round;
 
 	/* The surface libvncserver encodes from; the server thread is its only
 	 * writer (surface_lock held while writing, and by readers elsewhere). */
 	pthread_mutex_t surface_lock;
 	uint8_t *surface;
-	uint64_t surface_round;
+	int64_t surface_round;          /* -1 until the first hand-over */
 
 	/* The watched client's reference images: ref[j] is the surface as update
 	 * seq (seq % 2 == j) encoded it, kept up to date by copying the tiles the
@@ -132,7 +132,7 @@ static void stage_carry(struct vnc_server *srv, const uint8_t *src, uint64_t rou
 	bitmap_zero(srv->carry, g->ntiles);
 	srv->stage_round = round;
 	srv->staged = true;
-	atomic_store(&srv->last_round, round);
+	atomic_store(&srv->last_round, (int64_t)round);
 	pthread_mutex_lock(&srv->stats_lock);
 	srv->stats.stage_copy_ns += (uint64_t)(clock_mono_ns() - t0);
 	pthread_mutex_unlock(&srv->stats_lock);
@@ -177,7 +177,7 @@ void vnc_server_flush(struct vnc_server *srv, const uint8_t *src, uint64_t round
 	wake(srv);
 }
 
-uint64_t vnc_server_last_round(struct vnc_server *srv)
+int64_t vnc_server_last_round(struct vnc_server *srv)
 {
 	return atomic_load(&srv->last_round);
 }
@@ -204,7 +204,7 @@ static void apply_stage(struct vnc_server *srv)
 	bitmap_or(srv->ref_dirty[1], srv->stage_tiles, g->ntiles);
 	bitmap_zero(srv->stage_tiles, g->ntiles);
 	srv->staged = false;
-	srv->surface_round = srv->stage_round;
+	srv->surface_round = (int64_t)srv->stage_round;
 	pthread_mutex_unlock(&srv->surface_lock);
 	pthread_mutex_unlock(&srv->stage_lock);
 	pthread_mutex_lock(&srv->stats_lock);
@@ -544,6 +544,8 @@ int vnc_server_start(struct vnc_server **out, const struct vnc_server_config *cf
 	srv->geo = cfg->geo;
 	srv->dump_dir = cfg->dump_dir;
 	srv->send_sock = -1;
+	srv->surface_round = -1;
+	atomic_store(&srv->last_round, -1);
 	pthread_mutex_init(&srv->stage_lock, NULL);
 	pthread_mutex_init(&srv->surface_lock, NULL);
 	pthread_mutex_init(&srv->send_lock, NULL);

@@ -31,7 +31,7 @@ struct vnc_server_config {
 
 /* One update the server sent to a watched client (the measuring client). */
 struct vnc_sent {
-	uint64_t round;         /* every scan round up to this one is in it */
+	int64_t round;          /* every scan round up to this one is in it; -1: none yet */
 	int ref;                /* reference image of it (vnc_server_compare), -1: none */
 	uint64_t bytes;         /* bytes libvncserver sent for it (headers included) */
 	uint64_t raw_bytes;     /* what the same rectangles would cost in raw encoding */
@@ -55,8 +55,8 @@ int vnc_server_port(const struct vnc_server *srv);
 void vnc_server_publish(struct vnc_server *srv, const uint64_t *tiles, const uint8_t *src, uint64_t round);
 /* After the guest stopped: stage whatever was carried, waiting for the lock. */
 void vnc_server_flush(struct vnc_server *srv, const uint8_t *src, uint64_t round);
-/* The last round staged (what a client catching up waits for). */
-uint64_t vnc_server_last_round(struct vnc_server *srv);
+/* The last round staged (what a client catching up waits for); -1: none. */
+int64_t vnc_server_last_round(struct vnc_server *srv);
 void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out);
 void vnc_server_stop(struct vnc_server *srv);
 
