@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "xen_run.h"
 
 static const char usage_text[] =
 "usage: run-bench [options] STRATEGY WORKLOAD\n"
@@ -33,6 +34,9 @@ static const char usage_text[] =
 "  --repeat N        run N times; one file with every run and the spread\n"
 "  --allow-misses    record missed updates instead of failing the run\n"
 "  --quiet           no summary on stderr\n"
+"  --backend kvm|xen kvm: the micro-VM (default); xen: from dom0, measure the\n"
+"                    running domU --domain NAME in which db-workload --xen serves\n"
+"  --domain NAME     the Xen domU to measure (--backend xen)\n"
 "  --list            strategies and workloads, one line each\n"
 "  --help            this text\n"
 "\n"
@@ -93,7 +97,8 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 }
 
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
-       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP };
+       OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES, OPT_QUIET, OPT_LIST, OPT_HELP,
+       OPT_BACKEND, OPT_DOMAIN };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -114,6 +119,8 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -181,6 +188,17 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_ALLOW_MISSES: o->allow_misses = true; return 0;
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
+	case OPT_BACKEND:
+		if (!strcmp(arg, "kvm"))
+			return o->backend = RUN_BACKEND_KVM, 0;
+		if (strcmp(arg, "xen"))
+			return bad(err, len, "--backend %s: want kvm or xen", arg);
+		if (!xen_built)
+			return bad(err, len, "%s", "--backend xen: this run-bench was built without Xen's "
+				   "libraries (install libxen-dev, e.g. scripts/install-deps, and rebuild)");
+		return o->backend = RUN_BACKEND_XEN, 0;
+	case OPT_DOMAIN:
+		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
 	default:
 		return bad(err, len, "%s", "unknown option (see --help)");
@@ -206,6 +224,10 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		return 0;
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
+	if (cli->run.backend == RUN_BACKEND_XEN && !cli->run.domain)
+		return bad(err, errlen, "%s", "--backend xen needs --domain NAME (the domU to measure)");
+	if (cli->run.backend != RUN_BACKEND_XEN && cli->run.domain)
+		return bad(err, errlen, "%s", "--domain is for --backend xen");
 	cli->run.strategy = argv[optind];
 	cli->run.workload = argv[optind + 1];
 	return 0;
