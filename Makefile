@@ -27,7 +27,7 @@ XEN_LIBS := xencontrol xenforeignmemory xendevicemodel xenstore xengnttab xenevt
 HAVE_XEN := $(shell pkg-config --exists $(XEN_LIBS) 2>/dev/null && echo 1)
 ifeq ($(HAVE_XEN),1)
 XEN_BENCH_SRC   := $(filter-out bench/xen/absent.c,$(wildcard bench/xen/*.c))
-XEN_GUEST_SRC   := $(filter-out workloads/xen/absent.c,$(wildcard workloads/xen/*.c))
+XEN_GUEST_SRC   := $(filter-out workloads/xen/absent.c,$(wildcard workloads/xen/*.c)) workloads/guest/pvfront.c
 XEN_LDLIBS      := $(shell pkg-config --libs $(XEN_LIBS))
 else
 XEN_BENCH_SRC   := bench/xen/absent.c

@@ -15,7 +15,7 @@
 
 const struct backend_ops xen_backend_ops = {
 	.name = "xen",
-	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL,
+	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_PV_PAGE | BACKEND_GUEST_EVENTS,
 	.dirty_log_start = xen_logdirty_start,
 	.dirty_log_stop = xen_logdirty_stop,
 	.dirty_log_fetch = xen_logdirty_fetch,

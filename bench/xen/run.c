@@ -320,8 +320,8 @@ static json_t *build(struct xen_run *xr)
 		"exits", "io_exits", "exits_per_frame",
 		"reason", "Xen exposes no per-domain exit counters to dom0"));
 	json_object_del(r, "kvm_stats");
-	json_object_set_new(r, "xen", json_pack("{s:o, s:o}", "faults", xen_faults_json(&xr->dom),
-		"logdirty", xen_logdirty_json(&xr->dom)));
+	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o}", "faults", xen_faults_json(&xr->dom),
+		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom)));
 	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
 		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
 	(void)frames;

@@ -67,6 +67,7 @@ void xen_pv_close(struct xen_dom *d);
 void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int xen_pv_kick(struct backend *be);
 int xen_pv_wait_notify(struct backend *be, long timeout_us);
+json_t *xen_pv_json(const struct xen_dom *d);
 
 /* platform.c */
 json_t *xen_platform_json(struct xen_dom *d);

@@ -237,6 +237,8 @@ int xen_guest_serve(uint64_t gpa)
 		return -1;
 	memset(R.share, 0, sizeof(*R.share));
 	R.share->abi = DBX_ABI;
+	if (xen_guest_pv_share(R.share))
+		fprintf(stderr, "db-workload: pvbitmap will be unavailable\n");
 	barrier();
 	R.share->magic = DBX_MAGIC;
 	if (dbx_register())

@@ -27,8 +27,11 @@
 
 /* Offsets inside the region. */
 #define DBX_SHARE_OFF        0x0ull              /* struct dbx_share, one page */
-#define DBX_PVBITMAP_OFF     0x1000ull           /* struct db_pvbitmap (pvbitmap) */
-#define DBX_PVFINE_OFF       0x2000ull           /* pvbitmap-fine: two pages */
+/* pvbitmap's pages (the micro-VM's DB_PVBITMAP_GPA.. : struct db_pvbitmap,
+ * then pvbitmap-fine's two bitmap pages) are not in the region: the domU
+ * allocates them with gntalloc and grants them to dom0, which maps them with
+ * gntdev; the switch request and its answer travel on an event channel. */
+#define DBX_PV_PAGES         3
 #define DBX_CONTROL_OFF      0x10000ull          /* struct db_control */
 #define DBX_RECTS_OFF        0x100000ull         /* struct db_rect[DB_RECT_RING_LEN] */
 #define DBX_VRAM_OFF         0x800000ull         /* the framebuffer */
@@ -49,8 +52,7 @@ struct dbx_share {
 	volatile uint64_t served;       /* the request being served */
 	volatile uint32_t state;        /* enum dbx_state for `served` */
 	uint32_t evtchn_port;           /* pvbitmap: the domU's unbound port for dom0 */
-	uint32_t gref;                  /* pvbitmap: grant of the pvbitmap page */
-	uint32_t pad;
+	uint32_t gref[DBX_PV_PAGES];    /* pvbitmap: grants of the pages at DB_PVBITMAP_GPA */
 	char message[256];              /* why it failed */
 };
 
