@@ -145,3 +145,14 @@ $(BUILD)/bin/db-compare-asan: scripts/compare.c
 
 regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
 	scripts/regress $(BUILD)
+
+# --- the Xen lab (README "Xen") ----------------------------------------------
+# Boots a real Xen under QEMU TCG and runs run-bench --backend xen in its dom0
+# against a PVH domU; fails on any failed run or missed update. .ci/run runs it.
+.PHONY: xen-lab
+xen-lab: $(BUILD)/bin/run-bench $(BUILD)/bin/db-workload
+ifeq ($(HAVE_XEN),1)
+	scripts/xen-lab/run $(BUILD)
+else
+	@echo "xen-lab: Xen's libraries were not found by pkg-config (install libxen-dev: scripts/install-deps)" >&2; exit 1
+endif

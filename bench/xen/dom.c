@@ -119,6 +119,7 @@ int xen_dom_attach(struct xen_dom *d, const char *name, char *err, size_t len)
 void xen_dom_detach(struct xen_dom *d)
 {
 	xen_pv_close(d);
+	xen_pt_release(d);
 	if (d->region)
 		xenforeignmemory_unmap(d->fmem, d->region, d->pages);
 	if (d->xs)

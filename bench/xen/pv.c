@@ -32,7 +32,7 @@ void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 
 	if (d->pv && gpa >= DB_PVBITMAP_GPA && gpa + len <= DB_PVBITMAP_GPA + DBX_PV_PAGES * 4096)
 		return d->pv->pages + (gpa - DB_PVBITMAP_GPA);
-	if (gpa >= DB_CONTROL_GPA && gpa + len <= DB_CONTROL_GPA + sizeof(struct db_control))
+	if (d->pv && gpa >= DB_CONTROL_GPA && gpa + len <= DB_CONTROL_GPA + sizeof(struct db_control))
 		return (uint8_t *)be->control + (gpa - DB_CONTROL_GPA);
 	if (gpa >= base && gpa + len <= base + DBX_REGION_BYTES)
 		return d->region + (gpa - base);

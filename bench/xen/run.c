@@ -171,6 +171,9 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	status = start_guest(xr, err, len);
 	if (status)
 		return status;
+	if (rs->sops->needs & BACKEND_GUEST_PAGETABLES &&
+	    xen_pt_find_root(d, d->be.control->fb_gva, rs->geo.pages, err, len))
+		return EXIT_RUN_FAILED;
 	if (strategy_start(&rs->strategy))
 		return xerror(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
 			      rs->strategy.error[0] ? rs->strategy.error : d->be.error);
@@ -320,8 +323,9 @@ static json_t *build(struct xen_run *xr)
 		"exits", "io_exits", "exits_per_frame",
 		"reason", "Xen exposes no per-domain exit counters to dom0"));
 	json_object_del(r, "kvm_stats");
-	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o}", "faults", xen_faults_json(&xr->dom),
-		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom)));
+	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I}", "faults", xen_faults_json(&xr->dom),
+		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom),
+		"tlb_flushes", (json_int_t)xr->dom.flushes));
 	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
 		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
 	(void)frames;

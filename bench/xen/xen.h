@@ -40,7 +40,12 @@ struct xen_dom {
 	uint64_t ld_calls, ld_ns;       /* hypercall count and time, for the result */
 	uint32_t ld_faults, ld_dirty;   /* PEEK/CLEAN stats: Xen's log-dirty fault and dirty counts */
 	struct xen_pv *pv;
-	char error[256];
+	/* pagetables.c */
+	void **frames;                  /* foreign mappings of single guest frames, by GFN */
+	size_t nframes;
+	uint8_t *ctx;                   /* HVM context buffer for the flush */
+	size_t ctx_cap;
+	uint64_t flushes;
 };
 
 /* dom.c */
@@ -68,6 +73,12 @@ void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int xen_pv_kick(struct backend *be);
 int xen_pv_wait_notify(struct backend *be, long timeout_us);
 json_t *xen_pv_json(const struct xen_dom *d);
+
+/* pagetables.c: guest memory for page-table walks, the root, the flush */
+void *xen_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
+int xen_pt_find_root(struct xen_dom *d, uint64_t gva, size_t pages, char *err, size_t len);
+int xen_pt_tlb_flush(struct backend *be);
+void xen_pt_release(struct xen_dom *d);
 
 /* platform.c */
 json_t *xen_platform_json(struct xen_dom *d);

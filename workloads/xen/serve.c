@@ -192,7 +192,7 @@ static int dbx_serve_one(void)
 	if (xen_guest_pv_start(R.base, R.gpa, c, R.share))
 		return dbx_fail("pvbitmap set-up failed");
 	c->target_fps_milli = ctx.fps_milli;
-	c->fb_gva = R.gpa + DBX_VRAM_OFF;
+	c->fb_gva = (uint64_t)(uintptr_t)ctx.fb.pixels;   /* our virtual address: ptebits walks to it */
 	c->fb_len = (uint64_t)c->stride * c->height;
 	rt_linux_set_sink(&sink);
 	barrier();
