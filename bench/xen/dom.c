@@ -72,24 +72,26 @@ static int read_registration(struct xen_dom *d, char *err, size_t len)
 	return ok ? 0 : -1;
 }
 
-static int map_region(struct xen_dom *d, char *err, size_t len)
+static int map_region(struct xen_dom *d, uint64_t need, char *err, size_t len)
 {
-	xen_pfn_t *gfns = calloc(d->pages, sizeof(*gfns));
-	int *errs = calloc(d->pages, sizeof(*errs));
+	uint64_t n = (need + 4095) / 4096 < d->pages ? (need + 4095) / 4096 : d->pages;
+	xen_pfn_t *gfns = calloc(n, sizeof(*gfns));
+	int *errs = calloc(n, sizeof(*errs));
 
 	if (!gfns || !errs) {
 		free(gfns), free(errs);
 		return fail(err, len, "out of memory%s: %s", "");
 	}
-	for (uint64_t i = 0; i < d->pages; i++)
+	for (uint64_t i = 0; i < n; i++)
 		gfns[i] = d->gfn + i;
-	d->region = xenforeignmemory_map(d->fmem, d->domid, PROT_READ | PROT_WRITE, d->pages, gfns, errs);
-	for (uint64_t i = 0; d->region && i < d->pages; i++)
+	d->region = xenforeignmemory_map(d->fmem, d->domid, PROT_READ | PROT_WRITE, n, gfns, errs);
+	for (uint64_t i = 0; d->region && i < n; i++)
 		if (errs[i]) {
 			errno = -errs[i];
-			xenforeignmemory_unmap(d->fmem, d->region, d->pages);
+			xenforeignmemory_unmap(d->fmem, d->region, n);
 			d->region = NULL;
 		}
+	d->mapped = d->region ? n * 4096 : 0;
 	free(gfns), free(errs);
 	if (!d->region)
 		return fail(err, len, "xenforeignmemory_map of the domU's region%s: %s", "");
@@ -101,7 +103,7 @@ static int map_region(struct xen_dom *d, char *err, size_t len)
 	return 0;
 }
 
-int xen_dom_attach(struct xen_dom *d, const char *name, char *err, size_t len)
+int xen_dom_attach(struct xen_dom *d, const char *name, uint64_t need, char *err, size_t len)
 {
 	d->xc = xc_interface_open(NULL, NULL, 0);
 	if (!d->xc)
@@ -111,7 +113,7 @@ int xen_dom_attach(struct xen_dom *d, const char *name, char *err, size_t len)
 	d->xs = xs_open(0);
 	if (!d->fmem || !d->dm || !d->xs)
 		return fail(err, len, "cannot open Xen's libraries%s (foreignmemory, devicemodel, xenstore): %s", "");
-	if (find_domid(d, name, err, len) || read_registration(d, err, len) || map_region(d, err, len))
+	if (find_domid(d, name, err, len) || read_registration(d, err, len) || map_region(d, need, err, len))
 		return -1;
 	return 0;
 }
@@ -121,7 +123,7 @@ void xen_dom_detach(struct xen_dom *d)
 	xen_pv_close(d);
 	xen_pt_release(d);
 	if (d->region)
-		xenforeignmemory_unmap(d->fmem, d->region, d->pages);
+		xenforeignmemory_unmap(d->fmem, d->region, d->mapped / 4096);
 	if (d->xs)
 		xs_close(d->xs);
 	if (d->dm)

@@ -65,7 +65,7 @@ void *xen_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 
 	if (d->pv)
 		return xen_pv_guest_ptr(be, gpa, len);
-	if (gpa >= base && gpa + len <= base + DBX_REGION_BYTES)
+	if (gpa >= base && gpa + len <= base + d->mapped)
 		return d->region + (gpa - base);
 	if (!len || (gpa & 4095) + len > 4096)
 		return NULL;

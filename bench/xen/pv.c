@@ -34,7 +34,7 @@ void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 		return d->pv->pages + (gpa - DB_PVBITMAP_GPA);
 	if (d->pv && gpa >= DB_CONTROL_GPA && gpa + len <= DB_CONTROL_GPA + sizeof(struct db_control))
 		return (uint8_t *)be->control + (gpa - DB_CONTROL_GPA);
-	if (gpa >= base && gpa + len <= base + DBX_REGION_BYTES)
+	if (gpa >= base && gpa + len <= base + d->mapped)
 		return d->region + (gpa - base);
 	return NULL;
 }

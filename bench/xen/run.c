@@ -136,14 +136,14 @@ static int attach(struct xen_run *xr, char *err, size_t len)
 			      rs->sops->name, why);
 	if (!rs->opt->domain)
 		return xerror(err, len, EXIT_BAD_INPUT, "--backend xen needs --domain NAME");
-	if (xen_dom_attach(d, rs->opt->domain, err, len))
+	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
+		return xerror(err, len, EXIT_BAD_INPUT, "framebuffer larger than the domU region's %llu MiB of VRAM",
+			      (unsigned long long)(DBX_VRAM_MAX >> 20));
+	if (xen_dom_attach(d, rs->opt->domain, DBX_VRAM_OFF + (uint64_t)rs->geo.stride * rs->geo.height, err, len))
 		return EXIT_BAD_INPUT;
 	if (xc_physinfo(d->xc, &info) || !info.cpu_khz)
 		return xerror(err, len, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
 	d->tsc_khz = info.cpu_khz;
-	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
-		return xerror(err, len, EXIT_BAD_INPUT, "framebuffer larger than the domU region's %llu MiB of VRAM",
-			      (unsigned long long)(DBX_VRAM_MAX >> 20));
 	xen_backend_init(d, &rs->geo);
 	return EXIT_OK;
 }

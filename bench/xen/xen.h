@@ -29,6 +29,7 @@ struct xen_dom {
 	struct xs_handle *xs;
 	uint32_t domid;
 	uint64_t gfn, pages;            /* the registered region */
+	uint64_t mapped;                /* bytes of it mapped from its start */
 	uint8_t *region;
 	struct dbx_share *share;
 	uint64_t tsc_khz;
@@ -49,7 +50,8 @@ struct xen_dom {
 };
 
 /* dom.c */
-int xen_dom_attach(struct xen_dom *d, const char *name, char *err, size_t len);
+/* Map the first `need` bytes of the region (what the run uses, not all 32 MiB). */
+int xen_dom_attach(struct xen_dom *d, const char *name, uint64_t need, char *err, size_t len);
 void xen_dom_detach(struct xen_dom *d);
 bool xen_dom_alive(struct xen_dom *d);
 
