@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP
 # libvncserver and libvncclient (--vnc): one Debian source package.
 VNC_LIBS    := $(shell pkg-config --libs libvncserver libvncclient 2>/dev/null || echo -lvncserver -lvncclient)
-LDLIBS_HOST := -ljansson -lm -pthread $(VNC_LIBS)
+LDLIBS_HOST = -ljansson -lm -pthread $(VNC_LIBS) $(XEN_LDLIBS)
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Guest: freestanding x86-64, ring 3, linked at DB_IMAGE_GPA.
@@ -22,7 +22,22 @@ CFLAGS_GUEST := -std=gnu11 -O2 $(WARN) -ffreestanding -fno-builtin -nostdlib \
 
 FONT_PSF ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
 
-BENCH_SRC    := $(filter-out bench/main.c,$(wildcard bench/*.c))
+# The Xen back end (bench/xen/) and db-workload --xen (workloads/xen/) are built
+# when pkg-config finds Xen's libraries (Debian: libxen-dev); otherwise stubs
+# make --backend xen and --xen say so.
+XEN_LIBS := xencontrol xenforeignmemory xendevicemodel xenstore xengnttab xenevtchn
+HAVE_XEN := $(shell pkg-config --exists $(XEN_LIBS) 2>/dev/null && echo 1)
+ifeq ($(HAVE_XEN),1)
+XEN_BENCH_SRC   := $(filter-out bench/xen/absent.c,$(wildcard bench/xen/*.c))
+XEN_GUEST_SRC   := $(filter-out workloads/xen/absent.c,$(wildcard workloads/xen/*.c)) workloads/guest/pvfront.c
+XEN_LDLIBS      := $(shell pkg-config --libs $(XEN_LIBS))
+else
+XEN_BENCH_SRC   := bench/xen/absent.c
+XEN_GUEST_SRC   := workloads/xen/absent.c
+XEN_LDLIBS      :=
+endif
+
+BENCH_SRC    := $(filter-out bench/main.c,$(wildcard bench/*.c)) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
 WORKLOAD_SRC := $(wildcard workloads/*.c)
 GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S)
@@ -97,7 +112,7 @@ $(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/bench/main.o
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
 
 # --- the workloads as an ordinary Linux program ----------------------------
-$(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LINUXRT_SRC) $(wildcard workloads/linux/main.c))
+$(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LINUXRT_SRC) $(XEN_GUEST_SRC) $(wildcard workloads/linux/main.c))
 	@mkdir -p $(@D)
 	$(if $(wildcard workloads/linux/main.c),$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST),@echo "(no Linux workload program yet)" && touch $@)
 linux-workloads: $(BUILD)/bin/db-workload
@@ -120,7 +135,7 @@ report: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/xen-lab -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # --- performance regression check (README "Regression check") --------------
 # db-compare compares a quick matrix with results/baseline/; `make regress`
@@ -140,3 +155,14 @@ $(BUILD)/bin/db-compare-asan: scripts/compare.c bench/json_path.c
 
 regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
 	scripts/regress $(BUILD)
+
+# --- the Xen lab (README "Xen") ----------------------------------------------
+# Boots a real Xen under QEMU TCG and runs run-bench --backend xen in its dom0
+# against a PVH domU; fails on any failed run or missed update. .ci/run runs it.
+.PHONY: xen-lab
+xen-lab: $(BUILD)/bin/run-bench $(BUILD)/bin/db-workload
+ifeq ($(HAVE_XEN),1)
+	scripts/xen-lab/run $(BUILD)
+else
+	@echo "xen-lab: Xen's libraries were not found by pkg-config (install libxen-dev: scripts/install-deps)" >&2; exit 1
+endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "xen_run.h"
 
 static const char usage_text[] =
 "usage: run-bench [options] STRATEGY WORKLOAD\n"
@@ -51,6 +52,9 @@ static const char usage_text[] =
 "                    (lossless: no JPEG), zlib, hextile, raw\n"
 "  --vnc-dump DIR    test aid: every update sent to other clients, as DIR/*.ppm\n"
 "  --quiet           no summary on stderr\n"
+"  --backend kvm|xen kvm: the micro-VM (default); xen: from dom0, measure the\n"
+"                    running domU --domain NAME in which db-workload --xen serves\n"
+"  --domain NAME     the Xen domU to measure (--backend xen)\n"
 "  --list            strategies and workloads, one line each\n"
 "  --help            this text\n"
 "\n"
@@ -113,7 +117,8 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
        OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES,
        OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
-       OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_ENCODING, OPT_VNC_DUMP };
+       OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_ENCODING, OPT_VNC_DUMP,
+       OPT_BACKEND, OPT_DOMAIN };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -142,6 +147,8 @@ static const struct option long_options[] = {
 	{ "vnc-dump", required_argument, NULL, OPT_VNC_DUMP },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -250,6 +257,17 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_NO_COUNTERS: o->no_counters = true; return 0;
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
+	case OPT_BACKEND:
+		if (!strcmp(arg, "kvm"))
+			return o->backend = RUN_BACKEND_KVM, 0;
+		if (strcmp(arg, "xen"))
+			return bad(err, len, "--backend %s: want kvm or xen", arg);
+		if (!xen_built)
+			return bad(err, len, "%s", "--backend xen: this run-bench was built without Xen's "
+				   "libraries (install libxen-dev, e.g. scripts/install-deps, and rebuild)");
+		return o->backend = RUN_BACKEND_XEN, 0;
+	case OPT_DOMAIN:
+		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
 	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
 	case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
@@ -283,6 +301,10 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
 	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))
 		return bad(err, errlen, "%s", "--perf-record leaves its data beside the result file: not with --out -");
+	if (cli->run.backend == RUN_BACKEND_XEN && !cli->run.domain)
+		return bad(err, errlen, "%s", "--backend xen needs --domain NAME (the domU to measure)");
+	if (cli->run.backend != RUN_BACKEND_XEN && cli->run.domain)
+		return bad(err, errlen, "%s", "--domain is for --backend xen");
 	cli->run.strategy = argv[optind];
 	cli->run.workload = argv[optind + 1];
 	return 0;

@@ -5,7 +5,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+enum run_backend { RUN_BACKEND_KVM = 0, RUN_BACKEND_XEN };
+
 struct run_options {
+	enum run_backend backend;       /* --backend */
+	const char *domain;             /* --domain: the Xen domU to measure */
 	const char *strategy;
 	const char *workload;
 	const char *workload_options;   /* "k=v,k=v" for the workload */

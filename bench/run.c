@@ -11,6 +11,7 @@
 #include "bitmap.h"
 #include "result.h"
 #include "run.h"
+#include "xen_run.h"
 
 #define READY_TIMEOUT_MS 10000
 #define STOP_TIMEOUT_MS 5000
@@ -65,7 +66,7 @@ static int ring_full(void *arg)
 /* A scan clock exactly in step with the guest's frame clock would put every
  * frame at the same phase against the rounds, and latency would measure that
  * one phase. Running it slightly fast turns the phase once per sweep. */
-static int64_t scan_period_ns(const struct run_options *opt)
+int64_t run_scan_period_ns(const struct run_options *opt)
 {
 	double period = 1e9 / opt->rate_hz;
 
@@ -93,7 +94,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &rs->vm.be, rs->opt->strategy_options))
 		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
 				 "%s", rs->strategy.error);
-	rs->period_ns = scan_period_ns(rs->opt);
+	rs->period_ns = run_scan_period_ns(rs->opt);
 	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
@@ -154,7 +155,7 @@ static const uint8_t *vnc_source(struct run_state *rs)
 
 /* One scan round, timed, then checked by the oracle; its tiles go to the
  * VNC server (if any) first, as a consumer would take them. */
-static int scan_round(struct run_state *rs, bool measured, char *err, size_t len)
+int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 {
 	double cpu0 = thread_cpu_s();
 	uint64_t start = clock_tsc(), end;
@@ -239,7 +240,7 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 		}
 		if (now >= end)
 			break;
-		status = scan_round(rs, measuring, err, len);
+		status = run_scan_round(rs, measuring, err, len);
 		if (status)
 			return status;
 		if (progress(rs) != last_progress) {
@@ -265,7 +266,7 @@ static int finish(struct run_state *rs, char *err, size_t len)
 
 	if (vcpu_thread_stop(&rs->vcpu, STOP_TIMEOUT_MS))
 		return run_error(err, len, EXIT_RUN_FAILED, "guest failed while stopping: %s", rs->vcpu.error);
-	status = scan_round(rs, false, err, len);
+	status = run_scan_round(rs, false, err, len);
 	if (status)
 		return status;
 	if (oracle_pending(&rs->oracle))
@@ -298,7 +299,7 @@ static void pick_tiles(const struct run_options *opt, const struct strategy_ops 
 	*tile_h = (opt->height + rows - 1) / rows;
 }
 
-static int prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len)
+int run_prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len)
 {
 	struct workload_ctx probe = { 0 };
 	uint32_t tile_w, tile_h;
@@ -346,13 +347,17 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 	time_t now = time(NULL);
 	int status;
 
+	if (opt->backend == RUN_BACKEND_XEN) {
+		free(rs);
+		return xen_run_once(opt, result, err, errlen);
+	}
 	if (!rs)
 		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
 	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
 	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	*result = NULL;
 	vcpu_pin_self(SCAN_CPU);
-	status = prepare(rs, opt, err, errlen);
+	status = run_prepare(rs, opt, err, errlen);
 	/* Before the guest runs, so it measures this core alone (~60 ms). */
 	if (!status)
 		rs->membw_ok = !membw_measure(rs->geo.bytes, MEMBW_REPS, &rs->membw);

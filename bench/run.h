@@ -62,4 +62,9 @@ struct run_state {
 	bool membw_ok;
 	char started_at[32];            /* ISO 8601 UTC */
 };
+
+/* Shared with the Xen run driver (bench/xen/run.c). */
+int run_prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len);
+int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len);
+int64_t run_scan_period_ns(const struct run_options *opt);
 #endif

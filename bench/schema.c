@@ -43,6 +43,18 @@ static const struct field {
 	{ "calibration.membw_floor_us", NUM_OR_NULL }, { "calibration.scan_to_floor_ratio", NUM_OR_NULL },
 };
 
+/* A Xen result (platform.backend "xen") has no KVM blocks, and these instead. */
+static const struct field xen_required[] = {
+	{ "platform.xen.version", STR }, { "xen.faults", OBJ }, { "xen.logdirty", OBJ },
+	{ "exits.reason", STR }, { "guest.tsc_calibration.drift_cycles", INT },
+};
+
+static int kvm_only(const char *path)
+{
+	return !strncmp(path, "platform.kvm", 12) || !strncmp(path, "kvm_stats", 9) ||
+	       !strncmp(path, "exits.", 6);
+}
+
 static int kind_ok(const json_t *v, enum kind kind)
 {
 	switch (kind) {
@@ -111,11 +123,24 @@ static int schema_check_core(const json_t *r, char *err, size_t errlen)
 		snprintf(err, errlen, "not a %s result", RESULT_SCHEMA);
 		return -1;
 	}
+	const json_t *backend = json_path(r, "platform.backend");
+	int xen = json_is_string(backend) && !strcmp(json_string_value(backend), "xen");
+
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
 		const json_t *v = json_path(r, required[i].path);
 
+		if (xen && kvm_only(required[i].path))
+			continue;
 		if (!v || !kind_ok(v, required[i].kind)) {
 			snprintf(err, errlen, "result lacks a valid '%s'", required[i].path);
+			return -1;
+		}
+	}
+	for (size_t i = 0; xen && i < sizeof(xen_required) / sizeof(xen_required[0]); i++) {
+		const json_t *v = json_path(r, xen_required[i].path);
+
+		if (!v || !kind_ok(v, xen_required[i].kind)) {
+			snprintf(err, errlen, "Xen result lacks a valid '%s'", xen_required[i].path);
 			return -1;
 		}
 	}

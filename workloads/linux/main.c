@@ -9,6 +9,9 @@
  *   db-workload WORKLOAD [--res WxH] [--seed N] [--wopt k=v,...]
  *               [--frames N | --duration S] [--fb DEV | --file PATH]
  *               [--records PATH]
+ *   db-workload --xen BASE     serve runs for run-bench --backend xen from a
+ *                              Xen domU (workloads/xen/xenshare.h); BASE is
+ *                              the guest physical address of the region
  *
  * Records file (struct definitions in records.h; native byte order):
  *   struct db_records_header   magic "DBFRAMES", version, the sizes of the
@@ -30,6 +33,7 @@
 #include "../workload.h"
 #include "records.h"
 #include "runtime_linux.h"
+#include "../xen/xen_guest.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +52,7 @@
 #define DBW_MAX_DIM 65535               /* struct db_rect holds 16-bit coordinates */
 
 struct dbw_args {
-	const char *workload, *wopt, *fbdev, *file, *records;
+	const char *workload, *wopt, *fbdev, *file, *records, *xen;
 	uint32_t width, height;
 	bool res_given;
 	uint64_t seed, frames;
@@ -94,7 +98,9 @@ static void dbw_usage(FILE *out)
 	      "  --fb DEV         draw into this framebuffer device (default /dev/fb0)\n"
 	      "  --file PATH      draw into PATH instead: WxH 32 bpp, created or truncated\n"
 	      "  --records PATH   write the frame records there\n"
-	      "  --list           workloads and their options\n\n"
+	      "  --list           workloads and their options\n"
+	      "  --xen BASE       (alone) serve run-bench --backend xen from a Xen domU, the\n"
+	      "                   region at guest physical BASE (see workloads/xen/xenshare.h)\n\n"
 	      "Exit status: 0 ok, 1 the run failed, 2 bad input or unusable target.\n", out);
 }
 
@@ -138,7 +144,7 @@ static int dbw_parse_u64(const char *s, uint64_t *out)
 }
 
 enum { OPT_RES = 256, OPT_SEED, OPT_WOPT, OPT_FRAMES, OPT_DURATION, OPT_FB, OPT_FILE,
-       OPT_RECORDS, OPT_LIST, OPT_HELP };
+       OPT_RECORDS, OPT_LIST, OPT_HELP, OPT_XEN };
 
 static const struct option dbw_options[] = {
 	{ "res", required_argument, NULL, OPT_RES },
@@ -151,6 +157,7 @@ static const struct option dbw_options[] = {
 	{ "records", required_argument, NULL, OPT_RECORDS },
 	{ "list", no_argument, NULL, OPT_LIST },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "xen", required_argument, NULL, OPT_XEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -185,6 +192,7 @@ static int dbw_parse_one(int c, const char *arg, struct dbw_args *a)
 	case OPT_FB: a->fbdev = arg; return 0;
 	case OPT_FILE: a->file = arg; return 0;
 	case OPT_RECORDS: a->records = arg; return 0;
+	case OPT_XEN: a->xen = arg; return 0;
 	case OPT_LIST: dbw_list(); return 1;
 	case OPT_HELP: dbw_usage(stdout); return 1;
 	default: dbw_usage(stderr); return -1;
@@ -198,6 +206,8 @@ static int dbw_parse_args(int argc, char **argv, struct dbw_args *a)
 	while ((c = getopt_long(argc, argv, "", dbw_options, NULL)) != -1)
 		if ((r = dbw_parse_one(c, optarg, a)) != 0)
 			return r;
+	if (a->xen && optind == argc)
+		return 0;
 	if (optind != argc - 1) {
 		dbw_usage(stderr);
 		return -1;
@@ -447,6 +457,14 @@ int main(int argc, char **argv)
 	int r = dbw_parse_args(argc, argv, &a);
 	if (r)
 		return r > 0 ? 0 : DBW_EXIT_USAGE;
+	if (a.xen) {
+		uint64_t base;
+		if (dbw_parse_u64(a.xen, &base) || base % 4096) {
+			fprintf(stderr, "db-workload: --xen wants a page-aligned address, got '%s'\n", a.xen);
+			return DBW_EXIT_USAGE;
+		}
+		return xen_guest_serve(base) ? DBW_EXIT_FAIL : 0;
+	}
 	const struct workload_ops *ops = workload_find(a.workload);
 	if (!ops) {
 		fprintf(stderr, "db-workload: unknown workload '%s' (see --list)\n", a.workload);

@@ -22,6 +22,7 @@ static bool rt_linux_virtual;
 static uint64_t rt_linux_virtual_tsc;
 static uint64_t rt_linux_khz_override;
 static uint64_t rt_linux_khz_measured;
+static void (*rt_linux_sleeper)(uint64_t tsc);
 
 /* --- time --------------------------------------------------------------- */
 
@@ -72,6 +73,10 @@ void rt_sleep_until(uint64_t tsc)
 			rt_linux_virtual_tsc = tsc;
 		return;
 	}
+	if (rt_linux_sleeper) {
+		rt_linux_sleeper(tsc);
+		return;
+	}
 	uint64_t now = __rdtsc();
 	if (tsc <= now)
 		return;
@@ -84,6 +89,11 @@ void rt_sleep_until(uint64_t tsc)
 void rt_linux_set_tsc_khz(uint64_t khz)
 {
 	rt_linux_khz_override = khz;
+}
+
+void rt_linux_set_sleeper(void (*sleep_until)(uint64_t tsc))
+{
+	rt_linux_sleeper = sleep_until;
 }
 
 void rt_linux_set_virtual_clock(bool on)
@@ -211,6 +221,7 @@ void rt_linux_reset(void)
 	rt_linux_set_sink(NULL);
 	rt_linux_set_virtual_clock(false);
 	rt_linux_set_tsc_khz(0);
+	rt_linux_set_sleeper(NULL);
 	rt_linux_in_frame = false;
 	rt_linux_free_all();
 }

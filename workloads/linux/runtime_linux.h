@@ -32,6 +32,10 @@ void rt_linux_set_tsc_khz(uint64_t khz);
 void rt_linux_set_virtual_clock(bool on);
 void rt_linux_advance_virtual_clock(uint64_t cycles);
 
+/* Replace rt_sleep_until() on the real clock (NULL: back to clock_nanosleep),
+ * for a runner whose sleep must also end on an event (Xen pvbitmap's kick). */
+void rt_linux_set_sleeper(void (*sleep_until)(uint64_t tsc));
+
 /* Free everything rt_alloc() handed out (the guest never frees; tests that
  * render many times do, so memory does not pile up). */
 void rt_linux_free_all(void);

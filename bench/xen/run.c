@@ -1,0 +1,374 @@
+/*
+ * One run on Xen, from dom0: attach to the domU by name, ask db-workload
+ * --xen in it to start the workload, measure the clock offset, scan at a
+ * fixed rate with the oracle checking every round, stop, and build the same
+ * result as the KVM driver (bench/run.c) with a Xen platform block.
+ *
+ * Clocks: dom0 and the PVH domU (tsc_mode "native") read the same TSC, apart
+ * from the offset Xen gives the domU; it is measured by a ping-pong through
+ * the handshake page (dom0 stamps before and after, the domU stamps between)
+ * keeping the sample with the shortest round trip, before and after the run,
+ * so the drift between the two is in the result too.
+ */
+#define DIRTYBENCH_RUN_STATE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenctrl.h>
+
+#include "../result.h"
+#include "../run.h"
+#include "../xen_run.h"
+#include "xen.h"
+
+const bool xen_built = true;
+
+#define READY_TIMEOUT_MS 20000          /* TCG: a workload's init can take seconds */
+#define STOP_TIMEOUT_MS 20000
+#define WATCHDOG_S 10.0
+#define CAL_SAMPLES 200
+#define CAL_TIMEOUT_NS 2000000000ll
+
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+struct xen_cal {
+	int64_t offset;                 /* domU TSC - dom0 TSC */
+	uint64_t rtt;                   /* best round trip, cycles */
+	unsigned samples;
+};
+
+struct xen_run {
+	struct run_state rs;
+	struct xen_dom dom;
+	struct xen_cal cal_start, cal_end;
+};
+
+static int xerror(char *err, size_t len, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return status;
+}
+
+static int calibrate(struct xen_dom *d, struct xen_cal *cal)
+{
+	cal->rtt = UINT64_MAX;
+	for (unsigned i = 0; i < CAL_SAMPLES; i++) {
+		int64_t deadline = clock_mono_ns() + CAL_TIMEOUT_NS;
+		uint64_t req = d->share->cal_req + 1, t0 = clock_tsc(), t1;
+
+		d->share->cal_req = req;
+		while (d->share->cal_ack != req)
+			if (clock_mono_ns() > deadline)
+				return -1;
+		t1 = clock_tsc();
+		barrier();
+		if (t1 - t0 < cal->rtt) {
+			cal->rtt = t1 - t0;
+			cal->offset = (int64_t)(d->share->cal_tsc - (t0 + (t1 - t0) / 2));
+		}
+		cal->samples++;
+	}
+	return 0;
+}
+
+static void fill_control(struct xen_run *xr)
+{
+	struct run_state *rs = &xr->rs;
+	struct db_control *c = xr->dom.be.control;
+	const struct run_options *opt = rs->opt;
+
+	memset(c, 0, offsetof(struct db_control, fb_gva));
+	c->abi_version = DB_ABI_VERSION;
+	c->vram_bytes = (uint32_t)DBX_VRAM_MAX;
+	c->vram_gva = 0;
+	c->width = rs->geo.width;
+	c->height = rs->geo.height;
+	c->stride = rs->geo.stride;
+	c->bpp = 32;
+	c->seed = opt->seed;
+	c->tsc_khz = xr->dom.tsc_khz;
+	snprintf(c->workload, sizeof(c->workload), "%s", opt->workload);
+	snprintf(c->options, sizeof(c->options), "%s", opt->workload_options ? opt->workload_options : "");
+	c->tile_w = rs->geo.tile_w;
+	c->tile_h = rs->geo.tile_h;
+}
+
+/* Ask the domU for a run and wait until its workload is READY. */
+static int start_guest(struct xen_run *xr, char *err, size_t len)
+{
+	struct dbx_share *sh = xr->dom.share;
+	uint64_t req = sh->served + 1;
+	int64_t deadline = clock_mono_ns() + READY_TIMEOUT_MS * 1000000ll;
+
+	if (sh->state == DBX_RUNNING || sh->state == DBX_READY)
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU is already serving a run");
+	barrier();
+	sh->request = req;
+	for (;;) {
+		if (sh->served == req && sh->state == DBX_READY)
+			return EXIT_OK;
+		if (sh->served == req && sh->state == DBX_FAILED)
+			return xerror(err, len, EXIT_RUN_FAILED, "the domU failed to start: %s", sh->message);
+		if (clock_mono_ns() > deadline)
+			return xerror(err, len, EXIT_RUN_FAILED, "the domU did not start the workload within %d s",
+				      READY_TIMEOUT_MS / 1000);
+		usleep(1000);
+	}
+}
+
+static int attach(struct xen_run *xr, char *err, size_t len)
+{
+	struct run_state *rs = &xr->rs;
+	struct xen_dom *d = &xr->dom;
+	xc_physinfo_t info = { 0 };
+	const char *why = xen_backend_unsupported(rs->sops->needs);
+
+	if (why)
+		return xerror(err, len, EXIT_BAD_INPUT, "strategy %s is not supported on Xen: %s",
+			      rs->sops->name, why);
+	if (!rs->opt->domain)
+		return xerror(err, len, EXIT_BAD_INPUT, "--backend xen needs --domain NAME");
+	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
+		return xerror(err, len, EXIT_BAD_INPUT, "framebuffer larger than the domU region's %llu MiB of VRAM",
+			      (unsigned long long)(DBX_VRAM_MAX >> 20));
+	if (xen_dom_attach(d, rs->opt->domain, DBX_VRAM_OFF + (uint64_t)rs->geo.stride * rs->geo.height, err, len))
+		return EXIT_BAD_INPUT;
+	if (xc_physinfo(d->xc, &info) || !info.cpu_khz)
+		return xerror(err, len, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
+	d->tsc_khz = info.cpu_khz;
+	xen_backend_init(d, &rs->geo);
+	return EXIT_OK;
+}
+
+static int boot(struct xen_run *xr, char *err, size_t len)
+{
+	struct run_state *rs = &xr->rs;
+	struct xen_dom *d = &xr->dom;
+	int status;
+
+	if (calibrate(d, &xr->cal_start))
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
+	d->be.guest_tsc_offset = xr->cal_start.offset;
+	fill_control(xr);
+	if (rs->sops->needs & BACKEND_PV_PAGE && xen_pv_open(d, err, len))
+		return EXIT_RUN_FAILED;
+	if (strategy_init_with_options(&rs->strategy, rs->sops, &d->be, rs->opt->strategy_options))
+		return xerror(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
+			      "%s", rs->strategy.error);
+	rs->period_ns = run_scan_period_ns(rs->opt);
+	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
+	if (dirty_set_alloc(&rs->dirty, &rs->geo))
+		return xerror(err, len, EXIT_RUN_FAILED, "out of memory");
+	clock_base_init(&rs->clock, d->tsc_khz);
+	status = start_guest(xr, err, len);
+	if (status)
+		return status;
+	if (rs->sops->needs & BACKEND_GUEST_PAGETABLES &&
+	    xen_pt_find_root(d, d->be.control->fb_gva, rs->geo.pages, err, len))
+		return EXIT_RUN_FAILED;
+	if (strategy_start(&rs->strategy))
+		return xerror(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
+			      rs->strategy.error[0] ? rs->strategy.error : d->be.error);
+	if (oracle_init(&rs->oracle, &rs->geo, d->be.control,
+			(const struct db_rect *)(d->region + DBX_RECTS_OFF), d->be.guest_tsc_offset, d->tsc_khz))
+		return xerror(err, len, EXIT_RUN_FAILED, "out of memory");
+	if (rs->sops->shadow)
+		oracle_set_shadow(&rs->oracle, d->be.vram, rs->sops->shadow(&rs->strategy));
+	perf_counters_open(&rs->perf_scan, gettid());
+	return EXIT_OK;
+}
+
+static int round_checked(struct xen_run *xr, bool measured, char *err, size_t len)
+{
+	int status = run_scan_round(&xr->rs, measured, err, len);
+
+	if (status && xr->dom.be.error[0] && strlen(err) + 3 < len)
+		snprintf(err + strlen(err), len - strlen(err), " (%s)", xr->dom.be.error);
+	return status;
+}
+
+static void mark_window(struct run_state *rs, bool start)
+{
+	struct timespec ts;
+
+	oracle_measure(&rs->oracle, start);
+	perf_counters_mark(&rs->perf_scan, start);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	rs->scan_cpu_s += (start ? -1 : 1) * ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
+}
+
+static int guest_trouble(struct xen_run *xr, char *err, size_t len)
+{
+	if (xr->dom.share->state == DBX_FAILED)
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU's workload failed: %s", xr->dom.share->message);
+	if (!xen_dom_alive(&xr->dom))
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU died");
+	return EXIT_OK;
+}
+
+static int scan_loop(struct xen_run *xr, char *err, size_t len)
+{
+	struct run_state *rs = &xr->rs;
+	int64_t period = rs->period_ns, t0 = clock_mono_ns(), next = t0 + period;
+	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
+	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
+	int64_t last_progress_ns = t0, last_check = t0;
+	uint64_t last_progress = xr->dom.be.control->frames_published;
+	bool measuring = false;
+
+	for (;;) {
+		struct timespec ts = { next / 1000000000, next % 1000000000 };
+		int64_t now;
+		int status;
+
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+			;
+		now = clock_mono_ns();
+		if (now - last_check > 1000000000ll) {
+			last_check = now;
+			if ((status = guest_trouble(xr, err, len)))
+				return status;
+		}
+		if (!measuring && now >= warm) {
+			mark_window(rs, true);
+			measuring = true;
+		}
+		if (now >= end)
+			break;
+		if ((status = round_checked(xr, measuring, err, len)))
+			return status;
+		if (xr->dom.be.control->frames_published != last_progress) {
+			last_progress = xr->dom.be.control->frames_published;
+			last_progress_ns = now;
+		} else if (now - last_progress_ns > (int64_t)(WATCHDOG_S * 1e9)) {
+			return xerror(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)",
+				      WATCHDOG_S);
+		}
+		next += period;
+		for (now = clock_mono_ns(); next <= now; next += period)
+			rs->overruns++;
+	}
+	mark_window(rs, false);
+	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
+	return EXIT_OK;
+}
+
+/* Stop the workload, then one last round so every committed frame is checked. */
+static int finish(struct xen_run *xr, char *err, size_t len)
+{
+	struct run_state *rs = &xr->rs;
+	struct db_control *c = xr->dom.be.control;
+	int64_t deadline = clock_mono_ns() + STOP_TIMEOUT_MS * 1000000ll;
+	int status;
+
+	c->stop = 1;
+	while (xr->dom.share->state == DBX_READY) {
+		if (clock_mono_ns() > deadline)
+			return xerror(err, len, EXIT_RUN_FAILED, "the domU did not stop within %d s",
+				      STOP_TIMEOUT_MS / 1000);
+		usleep(1000);
+	}
+	if ((status = guest_trouble(xr, err, len)))
+		return status;
+	if ((status = round_checked(xr, false, err, len)))
+		return status;
+	if (oracle_pending(&rs->oracle))
+		return xerror(err, len, EXIT_RUN_FAILED, "%u frame(s) left unchecked after the final round",
+			      oracle_pending(&rs->oracle));
+	if (c->overflow)
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU's damage ring overflowed: frames were lost");
+	strategy_stop(&rs->strategy);
+	if (c->target_fps_milli)
+		rs->fps_milli = c->target_fps_milli;
+	if (calibrate(&xr->dom, &xr->cal_end))
+		return xerror(err, len, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
+	return EXIT_OK;
+}
+
+static json_t *cal_json(const struct xen_cal *c)
+{
+	return json_pack("{s:I, s:I, s:i}", "offset_cycles", (json_int_t)c->offset,
+			 "uncertainty_cycles", (json_int_t)(c->rtt / 2), "samples", (int)c->samples);
+}
+
+/* The shared result, with what differs on Xen put in place. */
+static json_t *build(struct xen_run *xr)
+{
+	struct run_state *rs = &xr->rs;
+	json_t *r = result_build(rs), *guest, *cal;
+	double frames = (double)rs->oracle.stats.frames_measured;
+
+	if (!r)
+		return NULL;
+	guest = json_object_get(r, "guest");
+	cal = cal_json(&xr->cal_start);
+	json_object_set_new(cal, "after_run", cal_json(&xr->cal_end));
+	json_object_set_new(cal, "drift_cycles", json_integer((json_int_t)(xr->cal_end.offset - xr->cal_start.offset)));
+	json_object_set_new(cal, "method", json_string("ping-pong through the shared handshake page, "
+		"shortest round trip of the samples; domU and dom0 read the same TSC (tsc_mode native)"));
+	json_object_set_new(guest, "tsc_calibration", cal);
+	json_object_set_new(guest, "cpu_probe", json_pack("{s:n, s:s}", "ring3_ns_per_iter",
+		"reason", "not measured on Xen: the workload runs as a Linux process in the domU"));
+	json_object_set_new(guest, "frames_total", json_integer((json_int_t)xr->dom.be.control->frames_published));
+	json_object_set_new(r, "platform", xen_platform_json(&xr->dom));
+	json_object_set_new(r, "exits", json_pack("{s:s, s:n, s:n, s:n, s:s}", "source", "none",
+		"exits", "io_exits", "exits_per_frame",
+		"reason", "Xen exposes no per-domain exit counters to dom0"));
+	json_object_del(r, "kvm_stats");
+	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I}", "faults", xen_faults_json(&xr->dom),
+		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom),
+		"tlb_flushes", (json_int_t)xr->dom.flushes));
+	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
+		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
+	(void)frames;
+	return r;
+}
+
+int xen_run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen)
+{
+	struct xen_run *xr = calloc(1, sizeof(*xr));
+	struct run_state *rs;
+	time_t now = time(NULL);
+	int status;
+
+	*result = NULL;
+	if (!xr)
+		return xerror(err, errlen, EXIT_RUN_FAILED, "out of memory");
+	rs = &xr->rs;
+	rs->vm.kvm_fd = -1;
+	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
+	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	status = run_prepare(rs, opt, err, errlen);
+	if (!status)
+		rs->membw_ok = !membw_measure(rs->geo.bytes, MEMBW_REPS, &rs->membw);
+	if (!status)
+		status = attach(xr, err, errlen);
+	if (!status)
+		status = boot(xr, err, errlen);
+	if (!status)
+		status = scan_loop(xr, err, errlen);
+	if (!status)
+		status = finish(xr, err, errlen);
+	else if (xr->dom.share)
+		xr->dom.be.control->stop = 1;   /* leave the domU ready for the next run */
+	if (!status) {
+		*result = build(xr);
+		if (!*result)
+			status = xerror(err, errlen, EXIT_RUN_FAILED, "could not build the result");
+	}
+	strategy_fini(&rs->strategy);
+	dirty_set_free(&rs->dirty);
+	oracle_fini(&rs->oracle);
+	perf_counters_close(&rs->perf_scan);
+	xen_dom_detach(&xr->dom);
+	free(xr);
+	return status;
+}
