@@ -464,6 +464,10 @@ static void *server_thread(void *arg)
 		if (read(srv->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 			break;
 		apply_stage(srv);
+		/* libvncserver sends only after its select returns: once without
+		 * waiting, so what was just applied goes out now, then a wait for
+		 * a client or the next hand-over. */
+		rfbProcessEvents(srv->screen, 0);
 		rfbProcessEvents(srv->screen, VNC_POLL_US);
 	}
 	return NULL;
