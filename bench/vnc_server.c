@@ -37,6 +37,7 @@ struct vnc_peer {
 	bool used;
 	int id, port;
 	uint64_t bytes0, raw0;          /* libvncserver's counters when a send began */
+	bool marker;                    /* ... which sends only a desktop-size marker */
 	unsigned dumps;
 	struct vnc_sent sent[VNC_SENT_RING];
 	unsigned head, n;               /* sends not popped yet (a ring, oldest at head) */
@@ -266,6 +267,8 @@ static void display_hook(rfbClientPtr cl)
 	if (p) {
 		p->bytes0 = (uint64_t)rfbStatGetSentBytes(cl);
 		p->raw0 = (uint64_t)rfbStatGetSentBytesIfRaw(cl);
+		/* libvncserver's first branch: a message its statistics never count */
+		p->marker = cl->useNewFBSize && cl->newFBSizePending;
 	}
 	pthread_mutex_lock(&srv->send_lock);
 	srv->send_sock = cl->sock;
@@ -320,7 +323,7 @@ static void display_finished(rfbClientPtr cl, int ok)
 	pthread_mutex_lock(&srv->send_lock);
 	srv->send_sock = -1;
 	pthread_mutex_unlock(&srv->send_lock);
-	if (!p || !ok || (uint64_t)rfbStatGetSentBytes(cl) == p->bytes0)
+	if (!p || !ok || (!p->marker && (uint64_t)rfbStatGetSentBytes(cl) == p->bytes0))
 		return;         /* nothing sent: libvncserver had no update to give */
 	s = (struct vnc_sent){ .round = srv->surface_round, .ref = p->port == atomic_load(&srv->watch_port) ?
 			       snapshot_ref(srv) : -1,
@@ -560,7 +563,8 @@ int vnc_server_start(struct vnc_server **out, const struct vnc_server_config *cf
 	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* A client that vanishes must not kill the process: writes fail instead. */
 	signal(SIGPIPE, SIG_IGN);
-	rfbLog = rfbErr = vnc_quiet;
+	if (!getenv("DIRTYBENCH_VNC_LOG"))      /* libvncserver's own log, for debugging */
+		rfbLog = rfbErr = vnc_quiet;
 	rfbMaxClientWait = VNC_READ_TIMEOUT_MS;
 	if (srv->wake_fd < 0 || alloc_buffers(srv))
 		return start_error(srv, err, errlen, "out of memory");
