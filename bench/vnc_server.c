@@ -59,6 +59,8 @@ struct vnc_server {
 	uint64_t *stage_tiles, stage_round;
 	bool staged;
 	uint64_t *carry;                /* scan thread only: reported, not staged yet */
+	/* The scan thread's counters: atomics, so it takes no lock it could wait on. */
+	atomic_uint_fast64_t publishes, deferred, stage_copy_ns;
 	atomic_int_fast64_t last_round;
 
 	/* The surface libvncserver encodes from; the server thread is its only
@@ -134,9 +136,7 @@ static void stage_carry(struct vnc_server *srv, const uint8_t *src, uint64_t rou
 	srv->stage_round = round;
 	srv->staged = true;
 	atomic_store(&srv->last_round, (int64_t)round);
-	pthread_mutex_lock(&srv->stats_lock);
-	srv->stats.stage_copy_ns += (uint64_t)(clock_mono_ns() - t0);
-	pthread_mutex_unlock(&srv->stats_lock);
+	atomic_fetch_add(&srv->stage_copy_ns, (uint64_t)(clock_mono_ns() - t0));
 }
 
 static void wake(struct vnc_server *srv)
@@ -153,15 +153,11 @@ void vnc_server_publish(struct vnc_server *srv, const uint64_t *tiles, const uin
 
 	bitmap_or(srv->carry, tiles, srv->geo->ntiles);
 	any = bitmap_weight(srv->carry, srv->geo->ntiles) > 0;
-	pthread_mutex_lock(&srv->stats_lock);
-	srv->stats.publishes++;
-	pthread_mutex_unlock(&srv->stats_lock);
+	atomic_fetch_add(&srv->publishes, 1);
 	if (!any)
 		return;
 	if (pthread_mutex_trylock(&srv->stage_lock)) {
-		pthread_mutex_lock(&srv->stats_lock);
-		srv->stats.deferred++;
-		pthread_mutex_unlock(&srv->stats_lock);
+		atomic_fetch_add(&srv->deferred, 1);
 		return;
 	}
 	stage_carry(srv, src, round);
@@ -608,6 +604,9 @@ void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out)
 	pthread_mutex_lock(&srv->stats_lock);
 	*out = srv->stats;
 	pthread_mutex_unlock(&srv->stats_lock);
+	out->publishes = atomic_load(&srv->publishes);
+	out->deferred = atomic_load(&srv->deferred);
+	out->stage_copy_ns = atomic_load(&srv->stage_copy_ns);
 }
 
 void vnc_server_stop(struct vnc_server *srv)
