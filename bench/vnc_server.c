@@ -36,7 +36,7 @@
 struct vnc_peer {
 	bool used;
 	int id, port;
-	uint64_t bytes0, raw0;          /* libvncserver's counters when a send began */
+	uint32_t bytes0, raw0;          /* libvncserver's counters when a send began */
 	bool marker;                    /* ... which sends only a desktop-size marker */
 	unsigned dumps;
 	struct vnc_sent sent[VNC_SENT_RING];
@@ -261,8 +261,10 @@ static void display_hook(rfbClientPtr cl)
 	struct vnc_peer *p = peer_of(cl);
 
 	if (p) {
-		p->bytes0 = (uint64_t)rfbStatGetSentBytes(cl);
-		p->raw0 = (uint64_t)rfbStatGetSentBytesIfRaw(cl);
+		/* They are ints and wrap (raw bytes of full screens pass 2 GiB in
+		 * seconds): differences are taken modulo 2^32. */
+		p->bytes0 = (uint32_t)rfbStatGetSentBytes(cl);
+		p->raw0 = (uint32_t)rfbStatGetSentBytesIfRaw(cl);
 		/* libvncserver's first branch: a message its statistics never count */
 		p->marker = cl->useNewFBSize && cl->newFBSizePending;
 	}
@@ -319,12 +321,12 @@ static void display_finished(rfbClientPtr cl, int ok)
 	pthread_mutex_lock(&srv->send_lock);
 	srv->send_sock = -1;
 	pthread_mutex_unlock(&srv->send_lock);
-	if (!p || !ok || (!p->marker && (uint64_t)rfbStatGetSentBytes(cl) == p->bytes0))
+	if (!p || !ok || (!p->marker && (uint32_t)rfbStatGetSentBytes(cl) == p->bytes0))
 		return;         /* nothing sent: libvncserver had no update to give */
 	s = (struct vnc_sent){ .round = srv->surface_round, .ref = p->port == atomic_load(&srv->watch_port) ?
 			       snapshot_ref(srv) : -1,
-		.bytes = (uint64_t)rfbStatGetSentBytes(cl) - p->bytes0,
-		.raw_bytes = (uint64_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0 };
+		.bytes = (uint32_t)((uint32_t)rfbStatGetSentBytes(cl) - p->bytes0),
+		.raw_bytes = (uint32_t)((uint32_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0) };
 	pthread_mutex_lock(&srv->peer_lock);
 	if (p->n == VNC_SENT_RING) {            /* nobody pops this peer's sends */
 		p->head = (p->head + 1) % VNC_SENT_RING;
