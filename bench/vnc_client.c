@@ -116,8 +116,8 @@ static void finished_update(rfbClient *rfb)
 		return;
 	}
 	u.bytes = s.bytes, u.raw_bytes = s.raw_bytes;
-	/* Only pseudo-rectangles (libvncserver answers SetEncodings with a
-	 * desktop-size one): no pixels, nothing new on screen. */
+	/* Only pseudo-rectangles (libvncserver's desktop-size marker after a
+	 * full request): no pixels, nothing new on screen. */
 	if (!u.rects) {
 		u.round = c->last_round;
 		if (record(c, &u))
@@ -138,7 +138,9 @@ static void *client_thread(void *arg)
 	struct vnc_client *c = arg;
 
 	while (!atomic_load(&c->stop)) {
-		int n = WaitForMessage(c->rfb, VNC_CLIENT_POLL_US);
+		/* WaitForMessage selects on the socket only: a message libvncclient
+		 * has already read into its buffer would wait for the next one. */
+		int n = c->rfb->buffered > 0 ? 1 : WaitForMessage(c->rfb, VNC_CLIENT_POLL_US);
 
 		if (n < 0 || (n > 0 && !HandleRFBServerMessage(c->rfb))) {
 			pthread_mutex_lock(&c->lock);
@@ -196,7 +198,8 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 	c->last_round = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
-	rfbClientLog = rfbClientErr = vnc_client_quiet;
+	if (!getenv("DIRTYBENCH_VNC_LOG"))
+		rfbClientLog = rfbClientErr = vnc_client_quiet;
 	c->rfb = make_rfb(c);
 	/* rfbInitClient frees the client when it fails. */
 	if (!c->rfb || !rfbInitClient(c->rfb, NULL, NULL)) {

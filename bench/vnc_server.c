@@ -36,7 +36,8 @@
 struct vnc_peer {
 	bool used;
 	int id, port;
-	uint64_t bytes0, raw0;          /* libvncserver's counters when a send began */
+	uint32_t bytes0, raw0;          /* libvncserver's counters when a send began */
+	bool marker;                    /* ... which sends only a desktop-size marker */
 	unsigned dumps;
 	struct vnc_sent sent[VNC_SENT_RING];
 	unsigned head, n;               /* sends not popped yet (a ring, oldest at head) */
@@ -58,6 +59,8 @@ struct vnc_server {
 	uint64_t *stage_tiles, stage_round;
 	bool staged;
 	uint64_t *carry;                /* scan thread only: reported, not staged yet */
+	/* The scan thread's counters: atomics, so it takes no lock it could wait on. */
+	atomic_uint_fast64_t publishes, deferred, stage_copy_ns;
 	atomic_int_fast64_t last_round;
 
 	/* The surface libvncserver encodes from; the server thread is its only
@@ -133,9 +136,7 @@ static void stage_carry(struct vnc_server *srv, const uint8_t *src, uint64_t rou
 	srv->stage_round = round;
 	srv->staged = true;
 	atomic_store(&srv->last_round, (int64_t)round);
-	pthread_mutex_lock(&srv->stats_lock);
-	srv->stats.stage_copy_ns += (uint64_t)(clock_mono_ns() - t0);
-	pthread_mutex_unlock(&srv->stats_lock);
+	atomic_fetch_add(&srv->stage_copy_ns, (uint64_t)(clock_mono_ns() - t0));
 }
 
 static void wake(struct vnc_server *srv)
@@ -152,15 +153,11 @@ void vnc_server_publish(struct vnc_server *srv, const uint64_t *tiles, const uin
 
 	bitmap_or(srv->carry, tiles, srv->geo->ntiles);
 	any = bitmap_weight(srv->carry, srv->geo->ntiles) > 0;
-	pthread_mutex_lock(&srv->stats_lock);
-	srv->stats.publishes++;
-	pthread_mutex_unlock(&srv->stats_lock);
+	atomic_fetch_add(&srv->publishes, 1);
 	if (!any)
 		return;
 	if (pthread_mutex_trylock(&srv->stage_lock)) {
-		pthread_mutex_lock(&srv->stats_lock);
-		srv->stats.deferred++;
-		pthread_mutex_unlock(&srv->stats_lock);
+		atomic_fetch_add(&srv->deferred, 1);
 		return;
 	}
 	stage_carry(srv, src, round);
@@ -264,8 +261,12 @@ static void display_hook(rfbClientPtr cl)
 	struct vnc_peer *p = peer_of(cl);
 
 	if (p) {
-		p->bytes0 = (uint64_t)rfbStatGetSentBytes(cl);
-		p->raw0 = (uint64_t)rfbStatGetSentBytesIfRaw(cl);
+		/* They are ints and wrap (raw bytes of full screens pass 2 GiB in
+		 * seconds): differences are taken modulo 2^32. */
+		p->bytes0 = (uint32_t)rfbStatGetSentBytes(cl);
+		p->raw0 = (uint32_t)rfbStatGetSentBytesIfRaw(cl);
+		/* libvncserver's first branch: a message its statistics never count */
+		p->marker = cl->useNewFBSize && cl->newFBSizePending;
 	}
 	pthread_mutex_lock(&srv->send_lock);
 	srv->send_sock = cl->sock;
@@ -320,12 +321,12 @@ static void display_finished(rfbClientPtr cl, int ok)
 	pthread_mutex_lock(&srv->send_lock);
 	srv->send_sock = -1;
 	pthread_mutex_unlock(&srv->send_lock);
-	if (!p || !ok || (uint64_t)rfbStatGetSentBytes(cl) == p->bytes0)
+	if (!p || !ok || (!p->marker && (uint32_t)rfbStatGetSentBytes(cl) == p->bytes0))
 		return;         /* nothing sent: libvncserver had no update to give */
 	s = (struct vnc_sent){ .round = srv->surface_round, .ref = p->port == atomic_load(&srv->watch_port) ?
 			       snapshot_ref(srv) : -1,
-		.bytes = (uint64_t)rfbStatGetSentBytes(cl) - p->bytes0,
-		.raw_bytes = (uint64_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0 };
+		.bytes = (uint32_t)((uint32_t)rfbStatGetSentBytes(cl) - p->bytes0),
+		.raw_bytes = (uint32_t)((uint32_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0) };
 	pthread_mutex_lock(&srv->peer_lock);
 	if (p->n == VNC_SENT_RING) {            /* nobody pops this peer's sends */
 		p->head = (p->head + 1) % VNC_SENT_RING;
@@ -464,6 +465,10 @@ static void *server_thread(void *arg)
 		if (read(srv->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 			break;
 		apply_stage(srv);
+		/* libvncserver sends only after its select returns: once without
+		 * waiting, so what was just applied goes out now, then a wait for
+		 * a client or the next hand-over. */
+		rfbProcessEvents(srv->screen, 0);
 		rfbProcessEvents(srv->screen, VNC_POLL_US);
 	}
 	return NULL;
@@ -556,7 +561,8 @@ int vnc_server_start(struct vnc_server **out, const struct vnc_server_config *cf
 	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* A client that vanishes must not kill the process: writes fail instead. */
 	signal(SIGPIPE, SIG_IGN);
-	rfbLog = rfbErr = vnc_quiet;
+	if (!getenv("DIRTYBENCH_VNC_LOG"))      /* libvncserver's own log, for debugging */
+		rfbLog = rfbErr = vnc_quiet;
 	rfbMaxClientWait = VNC_READ_TIMEOUT_MS;
 	if (srv->wake_fd < 0 || alloc_buffers(srv))
 		return start_error(srv, err, errlen, "out of memory");
@@ -600,6 +606,9 @@ void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out)
 	pthread_mutex_lock(&srv->stats_lock);
 	*out = srv->stats;
 	pthread_mutex_unlock(&srv->stats_lock);
+	out->publishes = atomic_load(&srv->publishes);
+	out->deferred = atomic_load(&srv->deferred);
+	out->stage_copy_ns = atomic_load(&srv->stage_copy_ns);
 }
 
 void vnc_server_stop(struct vnc_server *srv)
