@@ -70,7 +70,11 @@ int xen_logdirty_start(struct backend *be, bool manual)
 		return errno = ENOMEM, ld_fail(d, "log-dirty bitmaps");
 	if (!manual)
 		return 0;               /* track_dirty_vram arms itself on the first fetch */
-	if (xc_logdirty_control(d->xc, d->domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0, 0, NULL) < 0)
+	/* A run that failed may have left it on (EINVAL): off, then on again. */
+	if (xc_logdirty_control(d->xc, d->domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0, 0, NULL) < 0 &&
+	    (errno != EINVAL ||
+	     xc_logdirty_control(d->xc, d->domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0, 0, NULL) < 0 ||
+	     xc_logdirty_control(d->xc, d->domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0, 0, NULL) < 0))
 		return ld_fail(d, "xc_logdirty_control(ENABLE_LOGDIRTY)");
 	return 0;
 }

@@ -183,6 +183,8 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	if (rs->sops->shadow)
 		oracle_set_shadow(&rs->oracle, d->be.vram, rs->sops->shadow(&rs->strategy));
 	perf_counters_open(&rs->perf_scan, gettid());
+	barrier();
+	d->share->go = d->share->served;        /* armed: the domU may draw frame 0 */
 	return EXIT_OK;
 }
 

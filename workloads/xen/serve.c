@@ -197,6 +197,16 @@ static int dbx_serve_one(void)
 	rt_linux_set_sink(&sink);
 	barrier();
 	R.share->state = DBX_READY;
+	for (uint64_t until = dbx_mono_ns() + 30000000000ull; R.share->go != R.share->served;) {
+		struct timespec nap = { 0, 100000 };
+
+		if (dbx_mono_ns() > until || c->stop) {
+			rt_linux_set_sink(NULL);
+			xen_guest_pv_stop();
+			return dbx_fail("dom0 did not say go within 30 s");
+		}
+		nanosleep(&nap, NULL);
+	}
 	int rc = workload_run(ops, &ctx, dbx_should_stop, &stats);
 	rt_linux_set_sink(NULL);
 	xen_guest_pv_stop();

@@ -54,6 +54,9 @@ struct dbx_share {
 	uint32_t evtchn_port;           /* pvbitmap: the domU's unbound port for dom0 */
 	uint32_t gref[DBX_PV_PAGES];    /* pvbitmap: grants of the pages at DB_PVBITMAP_GPA */
 	char message[256];              /* why it failed */
+	/* Written by dom0: = served once it has armed its strategy; the domU
+	 * draws nothing before (as the KVM guest waits for its vCPU to start). */
+	volatile uint64_t go;
 };
 
 #define DBX_MAGIC            0x44425830u         /* "DBX0" */
