@@ -33,7 +33,8 @@ if (ymin > ymax) { ymin = (ymax > 0 ? ymax : 0.1); ymax = ymin * 10 }
 if (YLOG) {
 	set logscale y
 	set format y "10^{%L}"
-	lo = 10 ** floor(log10(ymin)); hi = 10 ** ceil(log10(ymax))
+	# A decade margin when a point would sit on the frame.
+	lo = 10 ** floor(log10(ymin) - 0.05); hi = 10 ** ceil(log10(ymax) + 0.05)
 	if (hi <= lo * 10) { hi = lo * 100 }
 	if (hi / lo <= 1000) { set format y "%g" }
 	set yrange [lo : hi]
