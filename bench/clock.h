@@ -32,6 +32,19 @@ static inline int64_t clock_mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* timeout_ms from now on CLOCK_REALTIME, for pthread_cond_timedwait. */
+static inline struct timespec clock_deadline(long timeout_ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000l;
+	ts.tv_sec += ts.tv_nsec / 1000000000;
+	ts.tv_nsec %= 1000000000;
+	return ts;
+}
+
 void clock_base_init(struct clock_base *cb, uint64_t tsc_khz);
 double clock_cycles_to_ns(const struct clock_base *cb, double cycles);
 uint64_t clock_ns_to_cycles(const struct clock_base *cb, double ns);

@@ -320,16 +320,9 @@ int vcpu_thread_start(struct vcpu_thread *t)
 
 static int wait_state(struct vcpu_thread *t, enum vcpu_state want, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_deadline(timeout_ms);
 	int ret = 0;
 
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&t->lock);
 	while (t->state < want && ret == 0)
 		ret = pthread_cond_timedwait(&t->cond, &t->lock, &deadline);

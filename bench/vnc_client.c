@@ -223,14 +223,9 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 
 int vnc_client_wait_round(struct vnc_client *c, int64_t round, int timeout_ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(timeout_ms);
 	int status = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (timeout_ms % 1000) * 1000000l;
-	ts.tv_sec += ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
 	pthread_mutex_lock(&c->lock);
 	while (c->last_round < round && !c->dead && status != ETIMEDOUT)
 		status = pthread_cond_timedwait(&c->cond, &c->lock, &ts);

@@ -350,15 +350,10 @@ static struct vnc_peer *peer_by_port(struct vnc_server *srv, int port)
  * left libvncserver's send function and recorded it: wait that long. */
 int vnc_server_pop_sent(struct vnc_server *srv, int client_port, struct vnc_sent *out, int timeout_ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_deadline(timeout_ms);
 	struct vnc_peer *p;
 	int status = 0;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (timeout_ms % 1000) * 1000000l;
-	ts.tv_sec += ts.tv_nsec / 1000000000;
-	ts.tv_nsec %= 1000000000;
 	pthread_mutex_lock(&srv->peer_lock);
 	for (;;) {
 		p = peer_by_port(srv, client_port);
@@ -446,10 +441,7 @@ static void *watchdog_thread(void *arg)
 				pthread_mutex_unlock(&srv->stats_lock);
 			}
 		}
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += VNC_WATCHDOG_TICK_MS * 1000000l;
-		ts.tv_sec += ts.tv_nsec / 1000000000;
-		ts.tv_nsec %= 1000000000;
+		ts = clock_deadline(VNC_WATCHDOG_TICK_MS);
 		pthread_cond_timedwait(&srv->send_cond, &srv->send_lock, &ts);
 	}
 	pthread_mutex_unlock(&srv->send_lock);
