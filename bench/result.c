@@ -109,7 +109,7 @@ static json_t *dirty_block(const struct run_state *rs)
 		"tiles_excused", (json_int_t)st->tiles_excused);
 	/* Pages only from strategies that report pages (the hypervisor's logs):
 	 * what the write faults KVM counts can be checked against. */
-	if (block && rs->pages_reported_valid) {
+	if (block && rs->rounds_measured && rs->rounds_with_pages == rs->rounds_measured) {
 		json_object_set_new(block, "reported_pages", json_integer((json_int_t)rs->pages_reported));
 		json_object_set_new(block, "reported_pages_per_round", ratio_or_null((double)rs->pages_reported, rounds));
 		json_object_set_new(block, "reported_pages_per_frame", ratio_or_null((double)rs->pages_reported, frames));

@@ -164,18 +164,17 @@ int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 		return run_error(err, len, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
 				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
 	end = clock_tsc();
-	vnc_run_round(&rs->vnc, rs->dirty.tiles, vnc_source(rs), rs->oracle.nrounds);
 	if (measured) {
+		/* Before the VNC hand-over: its copy is not the strategy's cost. */
 		rs->strategy_cpu_s += thread_cpu_s() - cpu0;
 		hist_add(&rs->scan_ns, (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(end - start)));
 		rs->rounds_measured++;
-		if (rs->rounds_measured == 1)
-			rs->pages_reported_valid = rs->dirty.has_pages;
-		if (rs->dirty.has_pages)
+		if (rs->dirty.has_pages) {
+			rs->rounds_with_pages++;
 			rs->pages_reported += bitmap_weight(rs->dirty.pages, rs->geo.pages);
-		else
-			rs->pages_reported_valid = false;
+		}
 	}
+	vnc_run_round(&rs->vnc, rs->dirty.tiles, vnc_source(rs), rs->oracle.nrounds);
 	if (oracle_round(&rs->oracle, start, end, rs->dirty.tiles))
 		return run_error(err, len, EXIT_RUN_FAILED, "oracle: %s", rs->oracle.error);
 	if (rs->oracle.stats.frames_missed && !rs->opt->allow_misses)

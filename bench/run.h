@@ -47,7 +47,7 @@ struct run_state {
 	struct perf_record perf_rec;    /* --perf-record */
 	uint64_t rounds_measured;
 	uint64_t pages_reported;        /* page-granular strategies: pages over the measured rounds */
-	bool pages_reported_valid;      /* every measured round reported pages */
+	uint64_t rounds_with_pages;     /* measured rounds that reported pages */
 	uint64_t overruns;              /* ticks skipped because a round ran long */
 	double measured_s;              /* wall time of the measured window */
 	double scan_cpu_s;              /* scan thread CPU time in the window, all of it */
