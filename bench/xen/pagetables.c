@@ -6,12 +6,21 @@
  *  - The root: the vCPU's CR3 (xc_domain_hvm_getcontext_partial, CPU record)
  *    while it runs the workload; an idle vCPU may be on the kernel's tables,
  *    so it is read until the framebuffer's user address walks to VRAM.
- *  - The flush: dom0 has no "flush this vCPU's TLB" call. What it can do is
- *    load a vCPU's register state: Xen then re-installs CR3 and, under HAP,
- *    gives the vCPU a fresh ASID, which drops its TLB. So each flush pauses
- *    the domain, writes back its own CPU records (header + CPU + end) with
- *    xc_domain_hvm_setcontext, and unpauses it. Whether that makes the D bits
- *    trustworthy is for the oracle to say.
+ *  - The flush: dom0 has no "flush this domU's TLB" call, but any change
+ *    to a present entry of the domU's p2m makes Xen flush the guest TLBs of
+ *    the domain (HAP: hap_write_p2m_entry_post, a new ASID on SVM). So each
+ *    flush flips the p2m type of one page of the region that nobody uses
+ *    (DBX_FLUSH_PAGE_OFF) between ram_rw and ram_ro with one device-model
+ *    call, xendevicemodel_set_mem_type.
+ *  - The D bits are cleared with the domain paused, and the flush made
+ *    before it is unpaused (the hook's while_stopped): cleared while the
+ *    vCPU ran, it kept writing through TLB entries that still said dirty.
+ *  - Tried first and dropped: reloading the vCPU's own CPU state
+ *    (xc_domain_hvm_getcontext + setcontext) does flush, but the load also
+ *    sets the guest TSC back to the value saved, so every flush rewound the
+ *    domU's clock by the time between the two calls (the lab measured a
+ *    drift of -441 M cycles over 137 flushes, and the oracle, dating frames
+ *    by that clock, saw 28 of 115 video frames "missed").
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,6 +30,7 @@
 #include <unistd.h>
 #include <xenctrl.h>
 #include <xenforeignmemory.h>
+#include <xendevicemodel.h>
 #include <xen/hvm/save.h>
 
 #include "../guest_pt.h"
@@ -79,9 +89,11 @@ void xen_pt_release(struct xen_dom *d)
 		if (d->frames[i])
 			xenforeignmemory_unmap(d->fmem, d->frames[i], 1);
 	free(d->frames);
-	free(d->ctx);
 	d->frames = NULL;
-	d->ctx = NULL;
+	/* The flush page goes back to ordinary RAM. */
+	if (d->flush_page_ro && !xendevicemodel_set_mem_type(d->dm, (domid_t)d->domid, HVMMEM_ram_rw,
+							       (d->gfn << 12 | DBX_FLUSH_PAGE_OFF) >> 12, 1))
+		d->flush_page_ro = false;
 }
 
 static int read_cr3(struct xen_dom *d, uint64_t *cr3)
@@ -125,56 +137,30 @@ int xen_pt_find_root(struct xen_dom *d, uint64_t gva, size_t pages, char *err, s
 	return -1;
 }
 
-/* Keep header, CPU records and end of a saved context: what a reload needs. */
-static size_t cpu_records(uint8_t *buf, size_t n)
-{
-	size_t in = 0, out = 0;
-
-	while (in + sizeof(struct hvm_save_descriptor) <= n) {
-		struct hvm_save_descriptor *h = (struct hvm_save_descriptor *)(buf + in);
-		size_t rec = sizeof(*h) + h->length;
-
-		if (in + rec > n)
-			break;
-		if (h->typecode == HVM_SAVE_CODE(HEADER) || h->typecode == HVM_SAVE_CODE(CPU) ||
-		    h->typecode == HVM_SAVE_CODE(END)) {
-			memmove(buf + out, buf + in, rec);
-			out += rec;
-		}
-		if (h->typecode == HVM_SAVE_CODE(END))
-			break;
-		in += rec;
-	}
-	return out;
-}
-
-int xen_pt_tlb_flush(struct backend *be)
+int xen_pt_tlb_flush(struct backend *be, void (*while_stopped)(void *), void *arg)
 {
 	struct xen_dom *d = xen_dom_of(be);
-	int size, rc = -1;
+	bool ro = !d->flush_page_ro;
+	int rc;
 
-	if (xc_domain_pause(d->xc, d->domid))
-		goto fail;
-	size = xc_domain_hvm_getcontext(d->xc, d->domid, NULL, 0);
-	if (size > 0 && (size_t)size > d->ctx_cap) {
-		free(d->ctx);
-		d->ctx = malloc((size_t)size);
-		d->ctx_cap = d->ctx ? (size_t)size : 0;
+	if (xc_domain_pause(d->xc, d->domid)) {
+		snprintf(be->error, sizeof(be->error), "pausing the domU: %s", strerror(errno));
+		return -1;
 	}
-	if (size > 0 && d->ctx) {
-		size = xc_domain_hvm_getcontext(d->xc, d->domid, d->ctx, (uint32_t)d->ctx_cap);
-		if (size > 0)
-			rc = xc_domain_hvm_setcontext(d->xc, d->domid, d->ctx,
-						      (uint32_t)cpu_records(d->ctx, (size_t)size));
-	}
-	if (xc_domain_unpause(d->xc, d->domid))
-		rc = -1;
+	if (while_stopped)
+		while_stopped(arg);
+	rc = xendevicemodel_set_mem_type(d->dm, (domid_t)d->domid, ro ? HVMMEM_ram_ro : HVMMEM_ram_rw,
+					 (d->gfn << 12 | DBX_FLUSH_PAGE_OFF) >> 12, 1);
 	if (!rc) {
+		d->flush_page_ro = ro;
 		d->flushes++;
-		return 0;
+	} else {
+		snprintf(be->error, sizeof(be->error), "guest TLB flush (p2m type change of one page, "
+			 "xendevicemodel_set_mem_type): %s", strerror(errno));
 	}
-fail:
-	snprintf(be->error, sizeof(be->error), "guest TLB flush (pause, reload CPU state, unpause): %s",
-		 strerror(errno));
-	return -1;
+	if (xc_domain_unpause(d->xc, d->domid) && !rc) {
+		snprintf(be->error, sizeof(be->error), "unpausing the domU: %s", strerror(errno));
+		rc = -1;
+	}
+	return rc ? -1 : 0;
 }

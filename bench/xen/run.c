@@ -45,6 +45,7 @@ struct xen_run {
 	struct run_state rs;
 	struct xen_dom dom;
 	struct xen_cal cal_start, cal_end;
+	bool strategy_running;          /* started and not yet stopped: a failed run stops it */
 };
 
 static int xerror(char *err, size_t len, int status, const char *fmt, ...)
@@ -177,6 +178,7 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	if (strategy_start(&rs->strategy))
 		return xerror(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
 			      rs->strategy.error[0] ? rs->strategy.error : d->be.error);
+	xr->strategy_running = true;
 	if (oracle_init(&rs->oracle, &rs->geo, d->be.control,
 			(const struct db_rect *)(d->region + DBX_RECTS_OFF), d->be.guest_tsc_offset, d->tsc_khz))
 		return xerror(err, len, EXIT_RUN_FAILED, "out of memory");
@@ -288,6 +290,7 @@ static int finish(struct xen_run *xr, char *err, size_t len)
 	if (c->overflow)
 		return xerror(err, len, EXIT_RUN_FAILED, "the domU's damage ring overflowed: frames were lost");
 	strategy_stop(&rs->strategy);
+	xr->strategy_running = false;
 	if (c->target_fps_milli)
 		rs->fps_milli = c->target_fps_milli;
 	if (calibrate(&xr->dom, &xr->cal_end))
@@ -325,9 +328,11 @@ static json_t *build(struct xen_run *xr)
 		"exits", "io_exits", "exits_per_frame",
 		"reason", "Xen exposes no per-domain exit counters to dom0"));
 	json_object_del(r, "kvm_stats");
-	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I}", "faults", xen_faults_json(&xr->dom),
+	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I, s:s}", "faults", xen_faults_json(&xr->dom),
 		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom),
-		"tlb_flushes", (json_int_t)xr->dom.flushes));
+		"tlb_flushes", (json_int_t)xr->dom.flushes, "tlb_flush_method",
+		"domain paused; D bits cleared; p2m type of one spare page flipped (xendevicemodel_set_mem_type), "
+		"which makes Xen flush the domU's TLB; unpaused"));
 	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
 		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
 	(void)frames;
@@ -361,6 +366,10 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 		status = finish(xr, err, errlen);
 	else if (xr->dom.share)
 		xr->dom.be.control->stop = 1;   /* leave the domU ready for the next run */
+	/* The domain outlives the run (a KVM VM does not): a strategy left
+	 * started would leave log-dirty on for the next run. */
+	if (xr->strategy_running)
+		strategy_stop(&rs->strategy);
 	if (!status) {
 		*result = build(xr);
 		if (!*result)

@@ -44,8 +44,7 @@ struct xen_dom {
 	/* pagetables.c */
 	void **frames;                  /* foreign mappings of single guest frames, by GFN */
 	size_t nframes;
-	uint8_t *ctx;                   /* HVM context buffer for the flush */
-	size_t ctx_cap;
+	bool flush_page_ro;             /* the flush page's current p2m type */
 	uint64_t flushes;
 };
 
@@ -79,7 +78,7 @@ json_t *xen_pv_json(const struct xen_dom *d);
 /* pagetables.c: guest memory for page-table walks, the root, the flush */
 void *xen_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int xen_pt_find_root(struct xen_dom *d, uint64_t gva, size_t pages, char *err, size_t len);
-int xen_pt_tlb_flush(struct backend *be);
+int xen_pt_tlb_flush(struct backend *be, void (*while_stopped)(void *), void *arg);
 void xen_pt_release(struct xen_dom *d);
 
 /* platform.c */

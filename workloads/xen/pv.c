@@ -13,6 +13,7 @@
 #include "../runtime.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,12 @@ int xen_guest_pv_share(struct dbx_share *share)
 		return -1;
 	}
 	pv.port = (evtchn_port_t)port;
+	/* xenevtchn_pending() is a read(): blocking, it would wait for the next
+	 * event when none is pending, and pv_drain() asks until none is. */
+	if (fcntl(xenevtchn_fd(pv.xe), F_SETFL, O_NONBLOCK)) {
+		fprintf(stderr, "db-workload: event channel O_NONBLOCK: %s\n", strerror(errno));
+		return -1;
+	}
 	memset(pv.pages, 0, DBX_PV_PAGES * 4096);
 	memcpy(share->gref, refs, sizeof(refs));
 	share->evtchn_port = pv.port;
@@ -70,7 +77,7 @@ static void pv_notify(int notify)
 		xenevtchn_notify(pv.xe, pv.port);
 }
 
-/* Drain our port: a kick only needs to wake us. */
+/* Drain our port (non-blocking): a kick only needs to wake us. */
 static void pv_drain(void)
 {
 	xenevtchn_port_or_error_t p;

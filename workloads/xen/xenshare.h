@@ -32,6 +32,9 @@
  * allocates them with gntalloc and grants them to dom0, which maps them with
  * gntdev; the switch request and its answer travel on an event channel. */
 #define DBX_PV_PAGES         3
+/* A page nobody reads or writes: dom0 flips its p2m type (ram_rw <->
+ * ram_ro) to make Xen flush the domU's TLB (bench/xen/pagetables.c). */
+#define DBX_FLUSH_PAGE_OFF   0x8000ull
 #define DBX_CONTROL_OFF      0x10000ull          /* struct db_control */
 #define DBX_RECTS_OFF        0x100000ull         /* struct db_rect[DB_RECT_RING_LEN] */
 #define DBX_VRAM_OFF         0x800000ull         /* the framebuffer */
