@@ -54,9 +54,9 @@ int backend_vram_invalidate(struct backend *be, size_t first, size_t n)
 	return CALL_HOOK(be, vram_invalidate, be, first, n);
 }
 
-int backend_guest_tlb_flush(struct backend *be, void (*while_stopped)(void *arg), void *arg)
+int backend_guest_tlb_flush(struct backend *be)
 {
-	return CALL_HOOK(be, guest_tlb_flush, be, while_stopped, arg);
+	return CALL_HOOK(be, guest_tlb_flush, be);
 }
 
 int backend_vram_write_protect(struct backend *be, bool on)

@@ -49,13 +49,8 @@ struct backend_ops {
 	void *(*guest_ptr)(struct backend *be, uint64_t gpa, size_t len);
 	/* Drop the hypervisor's mappings of VRAM pages [first, first + n). */
 	int (*vram_invalidate)(struct backend *be, size_t first, size_t n);
-	/* With every vCPU of the guest stopped: call while_stopped(arg) if not
-	 * NULL, then make the vCPUs re-walk their page tables (drop their TLBs)
-	 * before they run again; returns once they may. Clearing PTE dirty bits
-	 * in while_stopped is what makes them trustworthy: a vCPU running
-	 * between the clear and the flush writes through TLB entries that still
-	 * say dirty, and no bit records those writes. */
-	int (*guest_tlb_flush)(struct backend *be, void (*while_stopped)(void *arg), void *arg);
+	/* Make the guest re-walk its page tables (reload CR3) before returning. */
+	int (*guest_tlb_flush)(struct backend *be);
 	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
 	 * write lifts it and sets be->vram_write_seen. */
 	int (*vram_write_protect)(struct backend *be, bool on);
@@ -95,7 +90,7 @@ long backend_dirty_ring_harvest(struct backend *be, uint64_t *pages);
 int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
-int backend_guest_tlb_flush(struct backend *be, void (*while_stopped)(void *arg), void *arg);
+int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);
 int backend_guest_wait_notify(struct backend *be, long timeout_us);

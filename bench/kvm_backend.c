@@ -141,11 +141,11 @@ static int kvm_vram_invalidate(struct backend *be, size_t first, size_t n)
 
 /* Only the vCPU thread may touch vCPU state: the harness installs a request
  * hook that kicks it out of KVM_RUN, reloads CR3 there and waits for it. */
-static int kvm_guest_tlb_flush(struct backend *be, void (*while_stopped)(void *), void *arg)
+static int kvm_guest_tlb_flush(struct backend *be)
 {
 	struct kvm_vm *vm = to_vm(be);
 
-	if (!vm->tlb_flush_request || vm->tlb_flush_request(vm->tlb_flush_arg, while_stopped, arg)) {
+	if (!vm->tlb_flush_request || vm->tlb_flush_request(vm->tlb_flush_arg)) {
 		snprintf(be->error, sizeof(be->error), "guest TLB flush request failed");
 		return -1;
 	}

@@ -69,8 +69,6 @@ static void service_tlb_flush_locked(struct vcpu_thread *t)
 	struct kvm_sregs sregs;
 
 	if (t->flush_requested) {
-		if (t->flush_while_stopped)
-			t->flush_while_stopped(t->flush_arg);
 		if (!ioctl(t->vm->vcpu_fd, KVM_GET_SREGS, &sregs)) {
 			uint64_t cr3 = sregs.cr3;
 
@@ -242,14 +240,12 @@ static enum step handle_exit(struct vcpu_thread *t, uint64_t before, uint64_t af
 	}
 }
 
-int vcpu_thread_request_tlb_flush(void *arg, void (*while_stopped)(void *), void *fn_arg)
+int vcpu_thread_request_tlb_flush(void *arg)
 {
 	struct vcpu_thread *t = arg;
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
-	t->flush_while_stopped = while_stopped;
-	t->flush_arg = fn_arg;
 	t->flush_requested = true;
 	t->vm->run->immediate_exit = 1;
 	pthread_cond_broadcast(&t->cond);       /* it may be waiting for go */
@@ -258,7 +254,6 @@ int vcpu_thread_request_tlb_flush(void *arg, void (*while_stopped)(void *), void
 		pthread_cond_wait(&t->cond, &t->lock);
 	ret = t->flush_requested ? -1 : 0;
 	t->flush_requested = false;
-	t->flush_while_stopped = NULL;
 	pthread_mutex_unlock(&t->lock);
 	return ret;
 }

@@ -45,8 +45,6 @@ struct vcpu_thread {
 	_Atomic uint64_t last_exit_tsc;
 	_Atomic uint64_t ring_full_exits;
 	bool flush_requested;           /* under lock: reload CR3 in the vCPU thread */
-	void (*flush_while_stopped)(void *arg); /* ... calling this first, out of KVM_RUN */
-	void *flush_arg;
 	uint64_t tlb_flushes;
 	uint64_t guest_frames, guest_dropped;
 	uint64_t probe_ring3_cycles;
@@ -63,10 +61,9 @@ int vcpu_thread_stop(struct vcpu_thread *t, int timeout_ms);
 /* Kill a stuck guest: records why, with the registers, and joins. */
 void vcpu_thread_abort(struct vcpu_thread *t, const char *why);
 void vcpu_thread_destroy(struct vcpu_thread *t);
-/* Kick the vCPU out of the guest, call while_stopped(fn_arg) (if not NULL)
- * there, make it re-walk its page tables, and wait until it has (arg: the
- * struct vcpu_thread). 0, or -1 if the vCPU is gone. */
-int vcpu_thread_request_tlb_flush(void *arg, void (*while_stopped)(void *), void *fn_arg);
+/* Kick the vCPU out of the guest, make it re-walk its page tables, and wait
+ * until it has (arg: the struct vcpu_thread). 0, or -1 if the vCPU is gone. */
+int vcpu_thread_request_tlb_flush(void *arg);
 
 /* Pin the calling thread; ignores failure (one-CPU hosts). */
 void vcpu_pin_self(int cpu);

@@ -37,7 +37,7 @@ struct kvm_vm {
 	uint32_t dirty_ring_entries;
 	uint32_t dirty_ring_next;       /* harvest cursor */
 	uint64_t entry_rip;
-	int (*tlb_flush_request)(void *arg, void (*while_stopped)(void *), void *fn_arg); /* installed by the harness */
+	int (*tlb_flush_request)(void *arg);    /* installed by the harness */
 	void *tlb_flush_arg;
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
 	int kick_fd;                    /* eventfd: wakes a sleeping guest (guest_kick) */

@@ -43,30 +43,6 @@ int ptebits_setup(struct strategy *s, struct ptebits *p)
 	return 0;
 }
 
-struct clear_pass {
-	struct ptebits *p;
-	uint64_t *pages;                /* bit per page cleared, or NULL */
-	size_t cleared;
-};
-
-/* Locked test-and-clear of each D bit; the plain load first keeps clean
- * pages free of locked operations. */
-static void clear_dirty_bits(void *arg)
-{
-	struct clear_pass *c = arg;
-
-	for (size_t i = 0; i < c->p->extent.pages; i++) {
-		uint64_t *pte = c->p->extent.pte[i];
-
-		if ((__atomic_load_n(pte, __ATOMIC_RELAXED) & PTE_DIRTY) &&
-		    (__atomic_fetch_and(pte, ~PTE_DIRTY, __ATOMIC_SEQ_CST) & PTE_DIRTY)) {
-			if (c->pages)
-				bitmap_set(c->pages, i);
-			c->cleared++;
-		}
-	}
-}
-
 /* Walk to the L1 entries, check nothing else maps VRAM, clear every D bit. */
 int ptebits_arm(struct strategy *s, struct ptebits *p)
 {
@@ -86,14 +62,11 @@ int ptebits_arm(struct strategy *s, struct ptebits *p)
 	p->expected_pfn0 = s->be->vram_gpa;
 	maps = guest_pt_count_mappings(s->be, s->be->guest_cr3, s->be->vram_gpa, pages * 4096ull);
 	p->aliased = maps != (long)pages;
-	if (p->rearm == REARM_TLB) {
-		struct clear_pass c = { p, NULL, 0 };
-
-		return backend_guest_tlb_flush(s->be, clear_dirty_bits, &c);
-	}
 	for (size_t i = 0; i < pages; i++)
 		__atomic_fetch_and(p->extent.pte[i], ~PTE_DIRTY, __ATOMIC_SEQ_CST);
-	return p->rearm == REARM_MAPPING ? backend_vram_invalidate(s->be, 0, pages) : 0;
+	if (p->rearm == REARM_MAPPING)
+		return backend_vram_invalidate(s->be, 0, pages);
+	return p->rearm == REARM_TLB ? backend_guest_tlb_flush(s->be) : 0;
 }
 
 static int rearm_run(struct strategy *s, struct ptebits *p, size_t first, size_t n)
@@ -114,46 +87,16 @@ static int fall_back(struct strategy *s, struct ptebits *p, struct dirty_set *ou
 	return ptebits_arm(s, p);
 }
 
-/*
- * TLB re-arm: a read-only look first (mapping unchanged? any D set?); a
- * round with no D set costs no stop. Otherwise the bits are cleared with the
- * guest stopped, and its TLB is flushed before it runs again (backend.h says
- * why inside the stop).
- */
-static int scan_tlb(struct strategy *s, struct ptebits *p, struct dirty_set *out)
-{
-	struct clear_pass c = { p, out->pages, 0 };
-	bool any = false;
-
-	for (size_t i = 0; i < p->extent.pages; i++) {
-		uint64_t v = __atomic_load_n(p->extent.pte[i], __ATOMIC_RELAXED);
-
-		if ((v & PTE_ADDR_MASK) != p->expected_pfn0 + i * 4096)
-			return fall_back(s, p, out, true);
-		any |= (v & PTE_DIRTY) != 0;
-	}
-	out->has_pages = true;
-	if (!any)
-		return 0;
-	p->invalidations++;
-	if (backend_guest_tlb_flush(s->be, clear_dirty_bits, &c))
-		return -1;
-	p->pages_cleared += c.cleared;
-	return 0;
-}
-
 /* Locked test-and-clear of each D bit; the plain load first keeps clean
  * pages free of locked operations. Pages cleared are re-armed in runs. */
 int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *out)
 {
-	size_t run = 0, n = 0, pages = p->extent.pages;
+	size_t run = 0, n = 0, pages = p->extent.pages, cleared = 0;
 
 	if (guest_pt_upper_changed(&p->extent))
 		return fall_back(s, p, out, true);
 	if (p->aliased)
 		return fall_back(s, p, out, false);
-	if (p->rearm == REARM_TLB)
-		return scan_tlb(s, p, out);
 	for (size_t i = 0; i < pages; i++) {
 		uint64_t *pte = p->extent.pte[i];
 		uint64_t v = __atomic_load_n(pte, __ATOMIC_RELAXED);
@@ -162,7 +105,7 @@ int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *o
 			return fall_back(s, p, out, true);
 		if ((v & PTE_DIRTY) && (__atomic_fetch_and(pte, ~PTE_DIRTY, __ATOMIC_SEQ_CST) & PTE_DIRTY)) {
 			bitmap_set(out->pages, i);
-			p->pages_cleared++;
+			cleared++;
 			run = n ? run : i;
 			n++;
 			continue;
@@ -174,6 +117,13 @@ int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *o
 	if (rearm_run(s, p, run, n))
 		return -1;
 	out->has_pages = true;
+	p->pages_cleared += cleared;
+	/* No D bit set since the last flush: no TLB entry may write VRAM
+	 * without a walk (an entry is writable only once D is set). */
+	if (p->rearm == REARM_TLB && cleared) {
+		p->invalidations++;
+		return backend_guest_tlb_flush(s->be);
+	}
 	return 0;
 }
 

@@ -5,6 +5,15 @@
  * dropping the hypervisor's mapping of the pages just cleared (KVM's shadow
  * entries stay writable otherwise, and D is never set again), on a TDP host by
  * flushing the guest's TLB.
+ *
+ * The guest keeps running between the clear and the re-arm. A write in that
+ * window goes through a mapping that already says dirty (a shadow entry made
+ * writable, a TLB entry holding D), so it sets no bit and the next round
+ * will not report it. Such a mapping exists only for a page whose D bit was
+ * set, i.e. a page this round has just reported, and this round's scan ends
+ * after the window: the oracle's window for the frame that wrote it (rounds
+ * ending after the frame began) holds this round, so nothing is lost for a
+ * consumer that reads VRAM once the round has ended.
  */
 #ifndef DIRTYBENCH_STRATEGIES_PTEBITS_H
 #define DIRTYBENCH_STRATEGIES_PTEBITS_H

@@ -5,9 +5,10 @@
  *  - pvbitmap: pv.c (granted page, event channel).
  *  - ptebits: pagetables.c (the domU's page tables through foreign mappings;
  *    a TLB flush made of a CPU-state reload, Xen having no direct call).
- *  - Not offered: a dirty ring (Xen has none), VRAM invalidation and write
- *    traps (no dom0 interface to drop or trap a domU's p2m entries short of
- *    the log-dirty calls above).
+ *  - Not offered: a dirty ring (Xen has none); VRAM invalidation and a
+ *    write trap (ptebits-hybrid's "tell me of the first write"): the only
+ *    write protection of a domU's RAM dom0 controls is log-dirty, and it is
+ *    read by polling, a hypercall a round: what logdirty already measures.
  */
 #include <stddef.h>
 
@@ -48,6 +49,7 @@ const char *xen_backend_unsupported(unsigned needs)
 	if (missing & BACKEND_DIRTY_RING)
 		return "Xen has no dirty ring";
 	if (missing & (BACKEND_VRAM_WRITE_TRAP | BACKEND_VRAM_INVALIDATE))
-		return "dom0 has no interface to trap or drop a domU's mappings of VRAM";
+		return "dom0 cannot be told of a domU's first write to VRAM (its only write protection of "
+		       "domU RAM is log-dirty, read by polling a hypercall every round, which is the logdirty strategy)";
 	return missing ? "the Xen back end lacks a feature this strategy needs" : NULL;
 }

@@ -12,9 +12,6 @@
  *    flush flips the p2m type of one page of the region that nobody uses
  *    (DBX_FLUSH_PAGE_OFF) between ram_rw and ram_ro with one device-model
  *    call, xendevicemodel_set_mem_type.
- *  - The D bits are cleared with the domain paused, and the flush made
- *    before it is unpaused (the hook's while_stopped): cleared while the
- *    vCPU ran, it kept writing through TLB entries that still said dirty.
  *  - Tried first and dropped: reloading the vCPU's own CPU state
  *    (xc_domain_hvm_getcontext + setcontext) does flush, but the load also
  *    sets the guest TSC back to the value saved, so every flush rewound the
@@ -137,30 +134,18 @@ int xen_pt_find_root(struct xen_dom *d, uint64_t gva, size_t pages, char *err, s
 	return -1;
 }
 
-int xen_pt_tlb_flush(struct backend *be, void (*while_stopped)(void *), void *arg)
+int xen_pt_tlb_flush(struct backend *be)
 {
 	struct xen_dom *d = xen_dom_of(be);
 	bool ro = !d->flush_page_ro;
-	int rc;
 
-	if (xc_domain_pause(d->xc, d->domid)) {
-		snprintf(be->error, sizeof(be->error), "pausing the domU: %s", strerror(errno));
-		return -1;
-	}
-	if (while_stopped)
-		while_stopped(arg);
-	rc = xendevicemodel_set_mem_type(d->dm, (domid_t)d->domid, ro ? HVMMEM_ram_ro : HVMMEM_ram_rw,
-					 (d->gfn << 12 | DBX_FLUSH_PAGE_OFF) >> 12, 1);
-	if (!rc) {
-		d->flush_page_ro = ro;
-		d->flushes++;
-	} else {
+	if (xendevicemodel_set_mem_type(d->dm, (domid_t)d->domid, ro ? HVMMEM_ram_ro : HVMMEM_ram_rw,
+					(d->gfn << 12 | DBX_FLUSH_PAGE_OFF) >> 12, 1)) {
 		snprintf(be->error, sizeof(be->error), "guest TLB flush (p2m type change of one page, "
 			 "xendevicemodel_set_mem_type): %s", strerror(errno));
+		return -1;
 	}
-	if (xc_domain_unpause(d->xc, d->domid) && !rc) {
-		snprintf(be->error, sizeof(be->error), "unpausing the domU: %s", strerror(errno));
-		rc = -1;
-	}
-	return rc ? -1 : 0;
+	d->flush_page_ro = ro;
+	d->flushes++;
+	return 0;
 }

@@ -331,8 +331,8 @@ static json_t *build(struct xen_run *xr)
 	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I, s:s}", "faults", xen_faults_json(&xr->dom),
 		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom),
 		"tlb_flushes", (json_int_t)xr->dom.flushes, "tlb_flush_method",
-		"domain paused; D bits cleared; p2m type of one spare page flipped (xendevicemodel_set_mem_type), "
-		"which makes Xen flush the domU's TLB; unpaused"));
+		"p2m type of one spare page of the region flipped (xendevicemodel_set_mem_type), "
+		"which makes Xen flush the domU's TLB"));
 	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
 		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
 	(void)frames;

@@ -78,7 +78,7 @@ json_t *xen_pv_json(const struct xen_dom *d);
 /* pagetables.c: guest memory for page-table walks, the root, the flush */
 void *xen_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int xen_pt_find_root(struct xen_dom *d, uint64_t gva, size_t pages, char *err, size_t len);
-int xen_pt_tlb_flush(struct backend *be, void (*while_stopped)(void *), void *arg);
+int xen_pt_tlb_flush(struct backend *be);
 void xen_pt_release(struct xen_dom *d);
 
 /* platform.c */
