@@ -305,6 +305,9 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		return bad(err, errlen, "%s", "--backend xen needs --domain NAME (the domU to measure)");
 	if (cli->run.backend != RUN_BACKEND_XEN && cli->run.domain)
 		return bad(err, errlen, "%s", "--domain is for --backend xen");
+	/* Neither has run in the Xen lab: refused rather than claimed. */
+	if (cli->run.backend == RUN_BACKEND_XEN && (cli->run.vnc || cli->run.perf_record))
+		return bad(err, errlen, "%s", "--vnc and --perf-record are for the KVM back end only");
 	cli->run.strategy = argv[optind];
 	cli->run.workload = argv[optind + 1];
 	return 0;

@@ -19,7 +19,7 @@
 #define SCAN_CPU 0
 #define VCPU_CPU 1
 
-static int run_error(char *err, size_t len, int status, const char *fmt, ...)
+int run_error(char *err, size_t len, int status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -79,6 +79,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
 {
 	struct kvm_vm_config cfg = { .geo = rs->geo };
 	char why[256];
+	int status;
 
 	if (kvm_probe(why, sizeof(why)))
 		return run_error(err, len, EXIT_BAD_INPUT, "no usable KVM: %s", why);
@@ -94,11 +95,8 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &rs->vm.be, rs->opt->strategy_options))
 		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
 				 "%s", rs->strategy.error);
-	rs->period_ns = run_scan_period_ns(rs->opt);
-	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
-	if (dirty_set_alloc(&rs->dirty, &rs->geo))
-		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
-	clock_base_init(&rs->clock, rs->vm.tsc_khz);
+	if ((status = run_setup_scan(rs, rs->vm.tsc_khz, err, len)))
+		return status;
 	kvm_stats_open(&rs->vm_stats, rs->vm.vm_fd);
 	kvm_stats_open(&rs->vcpu_stats, rs->vm.vcpu_fd);
 	rs->vcpu.vm = &rs->vm;
@@ -114,15 +112,40 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	if (vcpu_thread_wait_ready(&rs->vcpu, READY_TIMEOUT_MS))
 		return run_error(err, len, EXIT_RUN_FAILED, "guest failed during boot: %s", rs->vcpu.error);
 	rs->vm.be.guest_tsc_offset = rs->vcpu.cal.offset;      /* the guest calibrated before READY */
+	if (rs->opt->no_counters)
+		perf_counters_skip(&rs->perf_vcpu, "not collected (--no-counters)");
+	else
+		perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
+	/* After the vCPU thread exists: --perf-record attaches to the threads it finds. */
+	status = run_arm(rs, kvm_vm_gpa(&rs->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect)),
+			 err, len);
+	if (status)
+		return status;
+	vcpu_thread_go(&rs->vcpu);
+	return EXIT_OK;
+}
+
+int run_setup_scan(struct run_state *rs, uint64_t tsc_khz, char *err, size_t len)
+{
+	rs->period_ns = run_scan_period_ns(rs->opt);
+	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
+	if (dirty_set_alloc(&rs->dirty, &rs->geo))
+		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
+	clock_base_init(&rs->clock, tsc_khz);
+	return EXIT_OK;
+}
+
+int run_arm(struct run_state *rs, const struct db_rect *rect_ring, char *err, size_t len)
+{
 	if (strategy_start(&rs->strategy))
 		return run_error(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
-				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
-	if (oracle_init(&rs->oracle, &rs->geo, rs->vm.be.control,
-			kvm_vm_gpa(&rs->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect)),
-			rs->vcpu.cal.offset, rs->vm.tsc_khz))
+				 rs->strategy.error[0] ? rs->strategy.error : rs->be->error);
+	rs->strategy_started = true;
+	if (oracle_init(&rs->oracle, &rs->geo, rs->be->control, rect_ring, rs->be->guest_tsc_offset,
+			rs->clock.tsc_khz))
 		return run_error(err, len, EXIT_RUN_FAILED, "out of memory");
 	if (rs->sops->shadow)
-		oracle_set_shadow(&rs->oracle, rs->vm.be.vram, rs->sops->shadow(&rs->strategy));
+		oracle_set_shadow(&rs->oracle, rs->be->vram, rs->sops->shadow(&rs->strategy));
 	if (rs->opt->vnc) {
 		int status = vnc_run_start(&rs->vnc, rs->opt, &rs->geo, err, len);
 
@@ -131,18 +154,13 @@ static int boot(struct run_state *rs, char *err, size_t len)
 		rs->oracle.on_delivered = vnc_run_frame;
 		rs->oracle.on_delivered_arg = &rs->vnc;
 	}
-	if (rs->opt->no_counters) {
-		/* For measuring what the counters (tracepoints on every exit) cost. */
-		perf_counters_skip(&rs->perf_vcpu, "not collected (--no-counters)");
+	/* --no-counters: for measuring what the counters (tracepoints on every exit) cost. */
+	if (rs->opt->no_counters)
 		perf_counters_skip(&rs->perf_scan, "not collected (--no-counters)");
-	} else {
-		perf_counters_open(&rs->perf_vcpu, atomic_load(&rs->vcpu.os_tid));
+	else
 		perf_counters_open(&rs->perf_scan, gettid());
-	}
-	/* After the vCPU thread exists: perf attaches to the threads it finds. */
 	if (rs->opt->perf_record && perf_record_start(&rs->perf_rec, rs->opt->perf_record_path))
 		return run_error(err, len, EXIT_BAD_INPUT, "--perf-record: %s", rs->perf_rec.error);
-	vcpu_thread_go(&rs->vcpu);
 	return EXIT_OK;
 }
 
@@ -150,7 +168,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
  * strategy's own copy (what it compared, as QEMU's server does), else VRAM. */
 static const uint8_t *vnc_source(struct run_state *rs)
 {
-	return rs->sops->shadow ? rs->sops->shadow(&rs->strategy) : rs->vm.be.vram;
+	return rs->sops->shadow ? rs->sops->shadow(&rs->strategy) : rs->be->vram;
 }
 
 /* One scan round, timed, then checked by the oracle; its tiles go to the
@@ -162,7 +180,7 @@ int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 
 	if (strategy_scan(&rs->strategy, &rs->dirty))
 		return run_error(err, len, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
-				 rs->strategy.error[0] ? rs->strategy.error : rs->vm.be.error);
+				 rs->strategy.error[0] ? rs->strategy.error : rs->be->error);
 	end = clock_tsc();
 	if (measured) {
 		/* Before the VNC hand-over: its copy is not the strategy's cost. */
@@ -183,29 +201,14 @@ int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 	return EXIT_OK;
 }
 
-static uint64_t progress(struct run_state *rs)
-{
-	return atomic_load(&rs->vcpu.exits) + rs->vm.be.control->frames_published;
-}
-
 static int mark_window(struct run_state *rs, bool start, char *err, size_t len)
 {
-	uint64_t exits = atomic_load(&rs->vcpu.exits), io = atomic_load(&rs->vcpu.io_exits);
-	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
-
 	oracle_measure(&rs->oracle, start);
 	vnc_run_window(&rs->vnc, start);
-	kvm_stats_mark(&rs->vm_stats, start);
-	kvm_stats_mark(&rs->vcpu_stats, start);
-	perf_counters_mark(&rs->perf_vcpu, start);
 	perf_counters_mark(&rs->perf_scan, start);
-	if (start) {
-		rs->exits_start = exits, rs->io_exits_start = io, rs->ring_full_start = full;
-		rs->scan_cpu_s = -thread_cpu_s();
-	} else {
-		rs->exits_end = exits, rs->io_exits_end = io, rs->ring_full_end = full;
-		rs->scan_cpu_s += thread_cpu_s();
-	}
+	if (rs->guest->mark)
+		rs->guest->mark(rs, start);
+	rs->scan_cpu_s += (start ? -1 : 1) * thread_cpu_s();
 	if (rs->opt->perf_record && perf_record_enable(&rs->perf_rec, start))
 		return run_error(err, len, EXIT_RUN_FAILED, "--perf-record: %s", rs->perf_rec.error);
 	return EXIT_OK;
@@ -213,12 +216,13 @@ static int mark_window(struct run_state *rs, bool start, char *err, size_t len)
 
 static int scan_loop(struct run_state *rs, char *err, size_t len)
 {
+	const struct run_guest_ops *guest = rs->guest;
 	int64_t period = rs->period_ns;
 	int64_t t0 = clock_mono_ns(), next = t0 + period;
 	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
 	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
 	int64_t last_progress_ns = t0;
-	uint64_t last_progress = progress(rs);
+	uint64_t last_progress = guest->progress(rs);
 	bool measuring = false;
 
 	for (;;) {
@@ -229,25 +233,22 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;
 		now = clock_mono_ns();
-		if (vcpu_thread_failed(&rs->vcpu))
-			return run_error(err, len, EXIT_RUN_FAILED, "guest failed: %s", rs->vcpu.error);
+		if ((status = guest->check(rs, err, len)))
+			return status;
 		if (!measuring && now >= warm) {
-			status = mark_window(rs, true, err, len);
-			if (status)
+			if ((status = mark_window(rs, true, err, len)))
 				return status;
 			measuring = true;
 		}
 		if (now >= end)
 			break;
-		status = run_scan_round(rs, measuring, err, len);
-		if (status)
+		if ((status = run_scan_round(rs, measuring, err, len)))
 			return status;
-		if (progress(rs) != last_progress) {
-			last_progress = progress(rs);
+		if (guest->progress(rs) != last_progress) {
+			last_progress = guest->progress(rs);
 			last_progress_ns = now;
-		} else if (now - last_progress_ns > (int64_t)(WATCHDOG_S * 1e9)) {
-			vcpu_thread_abort(&rs->vcpu, "guest made no progress for 5 s (watchdog)");
-			return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
+		} else if (now - last_progress_ns > (int64_t)(guest->watchdog_s * 1e9)) {
+			return guest->stalled(rs, err, len);
 		}
 		next += period;
 		for (now = clock_mono_ns(); next <= now; next += period)
@@ -260,29 +261,87 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 /* Stop the guest, then one last round so every committed frame is checked. */
 static int finish(struct run_state *rs, char *err, size_t len)
 {
+	struct db_control *c = rs->be->control;
 	char why[512];
 	int status;
 
-	if (vcpu_thread_stop(&rs->vcpu, STOP_TIMEOUT_MS))
-		return run_error(err, len, EXIT_RUN_FAILED, "guest failed while stopping: %s", rs->vcpu.error);
-	status = run_scan_round(rs, false, err, len);
-	if (status)
+	if ((status = rs->guest->stop(rs, err, len)))
+		return status;
+	if ((status = run_scan_round(rs, false, err, len)))
 		return status;
 	if (oracle_pending(&rs->oracle))
 		return run_error(err, len, EXIT_RUN_FAILED, "%u frame(s) left unchecked after the final round",
 				 oracle_pending(&rs->oracle));
-	if (rs->vm.be.control->overflow)
+	if (c->overflow)
 		return run_error(err, len, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
-	vnc_run_finish(&rs->vnc, vnc_source(rs), rs->vm.be.vram, rs->oracle.nrounds - 1);
+	vnc_run_finish(&rs->vnc, vnc_source(rs), rs->be->vram, rs->oracle.nrounds - 1);
 	strategy_stop(&rs->strategy);
+	rs->strategy_started = false;
 	if (vnc_run_failure(&rs->vnc, why, sizeof(why)) && !rs->opt->allow_misses)
 		return run_error(err, len, EXIT_RUN_FAILED, "%s", why);
 	if (rs->opt->perf_record && perf_record_stop(&rs->perf_rec))
 		return run_error(err, len, EXIT_RUN_FAILED, "--perf-record: %s", rs->perf_rec.error);
-	if (rs->vm.be.control->target_fps_milli)
-		rs->fps_milli = rs->vm.be.control->target_fps_milli;
+	if (c->target_fps_milli)
+		rs->fps_milli = c->target_fps_milli;
 	return EXIT_OK;
 }
+
+int run_measure(struct run_state *rs, char *err, size_t len)
+{
+	int status = scan_loop(rs, err, len);
+
+	return status ? status : finish(rs, err, len);
+}
+
+/* --- the micro-VM's guest, for run_measure ------------------------------- */
+
+static int kvm_guest_check(struct run_state *rs, char *err, size_t len)
+{
+	if (vcpu_thread_failed(&rs->vcpu))
+		return run_error(err, len, EXIT_RUN_FAILED, "guest failed: %s", rs->vcpu.error);
+	return EXIT_OK;
+}
+
+static uint64_t kvm_guest_progress(struct run_state *rs)
+{
+	return atomic_load(&rs->vcpu.exits) + rs->vm.be.control->frames_published;
+}
+
+static int kvm_guest_stalled(struct run_state *rs, char *err, size_t len)
+{
+	vcpu_thread_abort(&rs->vcpu, "guest made no progress for 5 s (watchdog)");
+	return run_error(err, len, EXIT_RUN_FAILED, "%s", rs->vcpu.error);
+}
+
+static void kvm_guest_mark(struct run_state *rs, bool start)
+{
+	uint64_t exits = atomic_load(&rs->vcpu.exits), io = atomic_load(&rs->vcpu.io_exits);
+	uint64_t full = atomic_load(&rs->vcpu.ring_full_exits);
+
+	kvm_stats_mark(&rs->vm_stats, start);
+	kvm_stats_mark(&rs->vcpu_stats, start);
+	perf_counters_mark(&rs->perf_vcpu, start);
+	if (start)
+		rs->exits_start = exits, rs->io_exits_start = io, rs->ring_full_start = full;
+	else
+		rs->exits_end = exits, rs->io_exits_end = io, rs->ring_full_end = full;
+}
+
+static int kvm_guest_stop(struct run_state *rs, char *err, size_t len)
+{
+	if (vcpu_thread_stop(&rs->vcpu, STOP_TIMEOUT_MS))
+		return run_error(err, len, EXIT_RUN_FAILED, "guest failed while stopping: %s", rs->vcpu.error);
+	return EXIT_OK;
+}
+
+static const struct run_guest_ops kvm_guest = {
+	.check = kvm_guest_check,
+	.progress = kvm_guest_progress,
+	.watchdog_s = WATCHDOG_S,
+	.stalled = kvm_guest_stalled,
+	.mark = kvm_guest_mark,
+	.stop = kvm_guest_stop,
+};
 
 /* Without --tile, a strategy may ask for its own strips instead of the seed's. */
 static void pick_tiles(const struct run_options *opt, const struct strategy_ops *sops,
@@ -353,6 +412,8 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 	if (!rs)
 		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
 	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
+	rs->guest = &kvm_guest;
+	rs->be = &rs->vm.be;
 	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	*result = NULL;
 	vcpu_pin_self(SCAN_CPU);
@@ -363,9 +424,7 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 	if (!status)
 		status = boot(rs, err, errlen);
 	if (!status)
-		status = scan_loop(rs, err, errlen);
-	if (!status)
-		status = finish(rs, err, errlen);
+		status = run_measure(rs, err, errlen);
 	if (!status) {
 		*result = result_build(rs);
 		if (!*result)

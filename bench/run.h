@@ -30,8 +30,27 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 #include "vnc_run.h"
 #include "../workloads/workload.h"
 
+struct run_state;
+
+/* What the shared measuring loop (run_measure) needs from a back end's guest. */
+struct run_guest_ops {
+	/* EXIT_OK, or why the guest cannot go on (status, err); every round. */
+	int (*check)(struct run_state *rs, char *err, size_t len);
+	/* A count that grows while the guest works (frames, exits). */
+	uint64_t (*progress)(struct run_state *rs);
+	/* No progress for watchdog_s: stop the guest, say why (status, err). */
+	double watchdog_s;
+	int (*stalled)(struct run_state *rs, char *err, size_t len);
+	/* The back end's own counters at the measured window's edges, or NULL. */
+	void (*mark)(struct run_state *rs, bool start);
+	/* Ask the guest to finish its frame and stop; wait until it has. */
+	int (*stop)(struct run_state *rs, char *err, size_t len);
+};
+
 struct run_state {
 	const struct run_options *opt;
+	const struct run_guest_ops *guest;
+	struct backend *be;             /* &vm.be, or the Xen domain's */
 	const struct strategy_ops *sops;
 	const struct workload_ops *wops;
 	struct fb_geometry geo;
@@ -57,6 +76,7 @@ struct run_state {
 	uint64_t io_exits_start, io_exits_end;
 	uint64_t ring_full_start, ring_full_end;
 	uint32_t fps_milli;             /* the workload's frame rate */
+	bool strategy_started;          /* started and not yet stopped */
 	struct vnc_run vnc;             /* --vnc */
 	struct membw_floor membw;       /* measured before boot, for "calibration" */
 	bool membw_ok;
@@ -64,7 +84,17 @@ struct run_state {
 };
 
 /* Shared with the Xen run driver (bench/xen/run.c). */
+int run_error(char *err, size_t len, int status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 int run_prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len);
+/* After the strategy is initialised: the scan period, the dirty set, the clock. */
+int run_setup_scan(struct run_state *rs, uint64_t tsc_khz, char *err, size_t len);
+/* Start the strategy (the guest is READY), then the oracle over the guest's
+ * frame and rect rings, and the scan thread's counters. */
+int run_arm(struct run_state *rs, const struct db_rect *rect_ring, char *err, size_t len);
+/* Scan at the fixed rate through warm-up and the measured window, stop the
+ * guest, check the last frames, stop the strategy. */
+int run_measure(struct run_state *rs, char *err, size_t len);
 int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len);
 int64_t run_scan_period_ns(const struct run_options *opt);
 #endif

@@ -12,7 +12,6 @@
  */
 #define DIRTYBENCH_RUN_STATE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@ const bool xen_built = true;
 #define READY_TIMEOUT_MS 20000          /* TCG: a workload's init can take seconds */
 #define STOP_TIMEOUT_MS 20000
 #define WATCHDOG_S 10.0
+#define CHECK_EVERY_NS 1000000000ll     /* xc_domain_getinfo is a hypercall: once a second */
 #define CAL_SAMPLES 200
 #define CAL_TIMEOUT_NS 2000000000ll
 
@@ -45,17 +45,14 @@ struct xen_run {
 	struct run_state rs;
 	struct xen_dom dom;
 	struct xen_cal cal_start, cal_end;
-	bool strategy_running;          /* started and not yet stopped: a failed run stops it */
+	int64_t last_check_ns;
 };
 
-static int xerror(char *err, size_t len, int status, const char *fmt, ...)
-{
-	va_list ap;
+#define xerror run_error
 
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return status;
+static struct xen_run *xen_run_of(struct run_state *rs)
+{
+	return (struct xen_run *)rs;    /* rs is its first member */
 }
 
 static int calibrate(struct xen_dom *d, struct xen_cal *cal)
@@ -164,49 +161,16 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &d->be, rs->opt->strategy_options))
 		return xerror(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
 			      "%s", rs->strategy.error);
-	rs->period_ns = run_scan_period_ns(rs->opt);
-	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
-	if (dirty_set_alloc(&rs->dirty, &rs->geo))
-		return xerror(err, len, EXIT_RUN_FAILED, "out of memory");
-	clock_base_init(&rs->clock, d->tsc_khz);
-	status = start_guest(xr, err, len);
-	if (status)
+	if ((status = run_setup_scan(rs, d->tsc_khz, err, len)) || (status = start_guest(xr, err, len)))
 		return status;
 	if (rs->sops->needs & BACKEND_GUEST_PAGETABLES &&
 	    xen_pt_find_root(d, d->be.control->fb_gva, rs->geo.pages, err, len))
 		return EXIT_RUN_FAILED;
-	if (strategy_start(&rs->strategy))
-		return xerror(err, len, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
-			      rs->strategy.error[0] ? rs->strategy.error : d->be.error);
-	xr->strategy_running = true;
-	if (oracle_init(&rs->oracle, &rs->geo, d->be.control,
-			(const struct db_rect *)(d->region + DBX_RECTS_OFF), d->be.guest_tsc_offset, d->tsc_khz))
-		return xerror(err, len, EXIT_RUN_FAILED, "out of memory");
-	if (rs->sops->shadow)
-		oracle_set_shadow(&rs->oracle, d->be.vram, rs->sops->shadow(&rs->strategy));
-	perf_counters_open(&rs->perf_scan, gettid());
+	if ((status = run_arm(rs, (const struct db_rect *)(d->region + DBX_RECTS_OFF), err, len)))
+		return status;
 	barrier();
 	d->share->go = d->share->served;        /* armed: the domU may draw frame 0 */
 	return EXIT_OK;
-}
-
-static int round_checked(struct xen_run *xr, bool measured, char *err, size_t len)
-{
-	int status = run_scan_round(&xr->rs, measured, err, len);
-
-	if (status && xr->dom.be.error[0] && strlen(err) + 3 < len)
-		snprintf(err + strlen(err), len - strlen(err), " (%s)", xr->dom.be.error);
-	return status;
-}
-
-static void mark_window(struct run_state *rs, bool start)
-{
-	struct timespec ts;
-
-	oracle_measure(&rs->oracle, start);
-	perf_counters_mark(&rs->perf_scan, start);
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	rs->scan_cpu_s += (start ? -1 : 1) * ((double)ts.tv_sec + (double)ts.tv_nsec * 1e-9);
 }
 
 static int guest_trouble(struct xen_run *xr, char *err, size_t len)
@@ -218,85 +182,52 @@ static int guest_trouble(struct xen_run *xr, char *err, size_t len)
 	return EXIT_OK;
 }
 
-static int scan_loop(struct xen_run *xr, char *err, size_t len)
+/* --- the domU, for run_measure (bench/run.c) ------------------------------ */
+
+static int xen_guest_check(struct run_state *rs, char *err, size_t len)
 {
-	struct run_state *rs = &xr->rs;
-	int64_t period = rs->period_ns, t0 = clock_mono_ns(), next = t0 + period;
-	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
-	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
-	int64_t last_progress_ns = t0, last_check = t0;
-	uint64_t last_progress = xr->dom.be.control->frames_published;
-	bool measuring = false;
+	struct xen_run *xr = xen_run_of(rs);
+	int64_t now = clock_mono_ns();
 
-	for (;;) {
-		struct timespec ts = { next / 1000000000, next % 1000000000 };
-		int64_t now;
-		int status;
-
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-			;
-		now = clock_mono_ns();
-		if (now - last_check > 1000000000ll) {
-			last_check = now;
-			if ((status = guest_trouble(xr, err, len)))
-				return status;
-		}
-		if (!measuring && now >= warm) {
-			mark_window(rs, true);
-			measuring = true;
-		}
-		if (now >= end)
-			break;
-		if ((status = round_checked(xr, measuring, err, len)))
-			return status;
-		if (xr->dom.be.control->frames_published != last_progress) {
-			last_progress = xr->dom.be.control->frames_published;
-			last_progress_ns = now;
-		} else if (now - last_progress_ns > (int64_t)(WATCHDOG_S * 1e9)) {
-			return xerror(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)",
-				      WATCHDOG_S);
-		}
-		next += period;
-		for (now = clock_mono_ns(); next <= now; next += period)
-			rs->overruns++;
-	}
-	mark_window(rs, false);
-	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
-	return EXIT_OK;
+	if (now - xr->last_check_ns < CHECK_EVERY_NS)
+		return EXIT_OK;
+	xr->last_check_ns = now;
+	return guest_trouble(xr, err, len);
 }
 
-/* Stop the workload, then one last round so every committed frame is checked. */
-static int finish(struct xen_run *xr, char *err, size_t len)
+static uint64_t xen_guest_progress(struct run_state *rs)
 {
-	struct run_state *rs = &xr->rs;
-	struct db_control *c = xr->dom.be.control;
-	int64_t deadline = clock_mono_ns() + STOP_TIMEOUT_MS * 1000000ll;
-	int status;
+	return rs->be->control->frames_published;
+}
 
-	c->stop = 1;
+static int xen_guest_stalled(struct run_state *rs, char *err, size_t len)
+{
+	(void)rs;
+	return xerror(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)", WATCHDOG_S);
+}
+
+static int xen_guest_stop(struct run_state *rs, char *err, size_t len)
+{
+	struct xen_run *xr = xen_run_of(rs);
+	int64_t deadline = clock_mono_ns() + STOP_TIMEOUT_MS * 1000000ll;
+
+	rs->be->control->stop = 1;
 	while (xr->dom.share->state == DBX_READY) {
 		if (clock_mono_ns() > deadline)
 			return xerror(err, len, EXIT_RUN_FAILED, "the domU did not stop within %d s",
 				      STOP_TIMEOUT_MS / 1000);
 		usleep(1000);
 	}
-	if ((status = guest_trouble(xr, err, len)))
-		return status;
-	if ((status = round_checked(xr, false, err, len)))
-		return status;
-	if (oracle_pending(&rs->oracle))
-		return xerror(err, len, EXIT_RUN_FAILED, "%u frame(s) left unchecked after the final round",
-			      oracle_pending(&rs->oracle));
-	if (c->overflow)
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU's damage ring overflowed: frames were lost");
-	strategy_stop(&rs->strategy);
-	xr->strategy_running = false;
-	if (c->target_fps_milli)
-		rs->fps_milli = c->target_fps_milli;
-	if (calibrate(&xr->dom, &xr->cal_end))
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
-	return EXIT_OK;
+	return guest_trouble(xr, err, len);
 }
+
+static const struct run_guest_ops xen_guest = {
+	.check = xen_guest_check,
+	.progress = xen_guest_progress,
+	.watchdog_s = WATCHDOG_S,
+	.stalled = xen_guest_stalled,
+	.stop = xen_guest_stop,
+};
 
 static json_t *cal_json(const struct xen_cal *c)
 {
@@ -350,6 +281,9 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 	if (!xr)
 		return xerror(err, errlen, EXIT_RUN_FAILED, "out of memory");
 	rs = &xr->rs;
+	rs->guest = &xen_guest;
+	rs->be = &xr->dom.be;
+	xr->last_check_ns = clock_mono_ns();
 	rs->vm.kvm_fd = -1;
 	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
 	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -361,14 +295,14 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 	if (!status)
 		status = boot(xr, err, errlen);
 	if (!status)
-		status = scan_loop(xr, err, errlen);
-	if (!status)
-		status = finish(xr, err, errlen);
-	else if (xr->dom.share)
+		status = run_measure(rs, err, errlen);
+	if (!status && calibrate(&xr->dom, &xr->cal_end))
+		status = xerror(err, errlen, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
+	if (status && xr->dom.share)
 		xr->dom.be.control->stop = 1;   /* leave the domU ready for the next run */
 	/* The domain outlives the run (a KVM VM does not): a strategy left
 	 * started would leave log-dirty on for the next run. */
-	if (xr->strategy_running)
+	if (rs->strategy_started)
 		strategy_stop(&rs->strategy);
 	if (!status) {
 		*result = build(xr);
