@@ -11,6 +11,7 @@
  *    read by polling, a hypercall a round: what logdirty already measures.
  */
 #include <stddef.h>
+#include <xenctrl.h>
 
 #include "xen.h"
 
@@ -31,6 +32,7 @@ const struct backend_ops xen_backend_ops = {
 void xen_backend_init(struct xen_dom *d, const struct fb_geometry *geo)
 {
 	struct backend *be = &d->be;
+	xc_domaininfo_t info;
 
 	be->ops = &xen_backend_ops;
 	be->geo = *geo;
@@ -38,7 +40,9 @@ void xen_backend_init(struct xen_dom *d, const struct fb_geometry *geo)
 	be->control = (struct db_control *)(d->region + DBX_CONTROL_OFF);
 	be->vram_gpa = (d->gfn << 12) + DBX_VRAM_OFF;
 	be->vram_slot_pages = geo->pages;
-	be->paging = "tdp";             /* HAP: Xen's name for nested paging */
+	/* HAP is Xen's name for nested paging (TDP): the CPU sets D bits. */
+	be->paging = xc_domain_getinfolist(d->xc, d->domid, 1, &info) == 1 && info.flags & XEN_DOMINF_hap ?
+		     "tdp" : "shadow";
 	be->guest_tsc_offset = 0;
 }
 
