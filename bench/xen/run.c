@@ -48,8 +48,6 @@ struct xen_run {
 	int64_t last_check_ns;
 };
 
-#define xerror run_error
-
 static struct xen_run *xen_run_of(struct run_state *rs)
 {
 	return (struct xen_run *)rs;    /* rs is its first member */
@@ -107,17 +105,17 @@ static int start_guest(struct xen_run *xr, char *err, size_t len)
 	int64_t deadline = clock_mono_ns() + READY_TIMEOUT_MS * 1000000ll;
 
 	if (sh->state == DBX_RUNNING || sh->state == DBX_READY)
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU is already serving a run");
+		return run_error(err, len, EXIT_RUN_FAILED, "the domU is already serving a run");
 	barrier();
 	sh->request = req;
 	for (;;) {
 		if (sh->served == req && sh->state == DBX_READY)
 			return EXIT_OK;
 		if (sh->served == req && sh->state == DBX_FAILED)
-			return xerror(err, len, EXIT_RUN_FAILED, "the domU failed to start: %s", sh->message);
+			return run_error(err, len, EXIT_RUN_FAILED, "the domU failed to start: %s", sh->message);
 		if (clock_mono_ns() > deadline)
-			return xerror(err, len, EXIT_RUN_FAILED, "the domU did not start the workload within %d s",
-				      READY_TIMEOUT_MS / 1000);
+			return run_error(err, len, EXIT_RUN_FAILED, "the domU did not start the workload within %d s",
+				         READY_TIMEOUT_MS / 1000);
 		usleep(1000);
 	}
 }
@@ -130,17 +128,18 @@ static int attach(struct xen_run *xr, char *err, size_t len)
 	const char *why = xen_backend_unsupported(rs->sops->needs);
 
 	if (why)
-		return xerror(err, len, EXIT_BAD_INPUT, "strategy %s is not supported on Xen: %s",
-			      rs->sops->name, why);
+		return run_error(err, len, EXIT_BAD_INPUT, "strategy %s is not supported on Xen: %s",
+			         rs->sops->name, why);
 	if (!rs->opt->domain)
-		return xerror(err, len, EXIT_BAD_INPUT, "--backend xen needs --domain NAME");
+		return run_error(err, len, EXIT_BAD_INPUT, "--backend xen needs --domain NAME");
 	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
-		return xerror(err, len, EXIT_BAD_INPUT, "framebuffer larger than the domU region's %llu MiB of VRAM",
-			      (unsigned long long)(DBX_VRAM_MAX >> 20));
+		return run_error(err, len, EXIT_BAD_INPUT,
+				 "framebuffer larger than the domU region's %llu MiB of VRAM",
+				 (unsigned long long)(DBX_VRAM_MAX >> 20));
 	if (xen_dom_attach(d, rs->opt->domain, DBX_VRAM_OFF + (uint64_t)rs->geo.stride * rs->geo.height, err, len))
 		return EXIT_BAD_INPUT;
 	if (xc_physinfo(d->xc, &info) || !info.cpu_khz)
-		return xerror(err, len, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
+		return run_error(err, len, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
 	d->tsc_khz = info.cpu_khz;
 	xen_backend_init(d, &rs->geo);
 	return EXIT_OK;
@@ -153,14 +152,14 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	int status;
 
 	if (calibrate(d, &xr->cal_start))
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
+		return run_error(err, len, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
 	d->be.guest_tsc_offset = xr->cal_start.offset;
 	fill_control(xr);
 	if (rs->sops->needs & BACKEND_PV_PAGE && xen_pv_open(d, err, len))
 		return EXIT_RUN_FAILED;
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &d->be, rs->opt->strategy_options))
-		return xerror(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
-			      "%s", rs->strategy.error);
+		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
+			         "%s", rs->strategy.error);
 	if ((status = run_setup_scan(rs, d->tsc_khz, err, len)) || (status = start_guest(xr, err, len)))
 		return status;
 	if (rs->sops->needs & BACKEND_GUEST_PAGETABLES &&
@@ -176,9 +175,10 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 static int guest_trouble(struct xen_run *xr, char *err, size_t len)
 {
 	if (xr->dom.share->state == DBX_FAILED)
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU's workload failed: %s", xr->dom.share->message);
+		return run_error(err, len, EXIT_RUN_FAILED, "the domU's workload failed: %s",
+				 xr->dom.share->message);
 	if (!xen_dom_alive(&xr->dom))
-		return xerror(err, len, EXIT_RUN_FAILED, "the domU died");
+		return run_error(err, len, EXIT_RUN_FAILED, "the domU died");
 	return EXIT_OK;
 }
 
@@ -203,7 +203,8 @@ static uint64_t xen_guest_progress(struct run_state *rs)
 static int xen_guest_stalled(struct run_state *rs, char *err, size_t len)
 {
 	(void)rs;
-	return xerror(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)", WATCHDOG_S);
+	return run_error(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)",
+			 WATCHDOG_S);
 }
 
 static int xen_guest_stop(struct run_state *rs, char *err, size_t len)
@@ -214,8 +215,8 @@ static int xen_guest_stop(struct run_state *rs, char *err, size_t len)
 	rs->be->control->stop = 1;
 	while (xr->dom.share->state == DBX_READY) {
 		if (clock_mono_ns() > deadline)
-			return xerror(err, len, EXIT_RUN_FAILED, "the domU did not stop within %d s",
-				      STOP_TIMEOUT_MS / 1000);
+			return run_error(err, len, EXIT_RUN_FAILED, "the domU did not stop within %d s",
+				         STOP_TIMEOUT_MS / 1000);
 		usleep(1000);
 	}
 	return guest_trouble(xr, err, len);
@@ -240,7 +241,6 @@ static json_t *build(struct xen_run *xr)
 {
 	struct run_state *rs = &xr->rs;
 	json_t *r = result_build(rs), *guest, *cal;
-	double frames = (double)rs->oracle.stats.frames_measured;
 
 	if (!r)
 		return NULL;
@@ -266,7 +266,6 @@ static json_t *build(struct xen_run *xr)
 		"which makes Xen flush the domU's TLB"));
 	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
 		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
-	(void)frames;
 	return r;
 }
 
@@ -279,7 +278,7 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 
 	*result = NULL;
 	if (!xr)
-		return xerror(err, errlen, EXIT_RUN_FAILED, "out of memory");
+		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
 	rs = &xr->rs;
 	rs->guest = &xen_guest;
 	rs->be = &xr->dom.be;
@@ -297,7 +296,7 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 	if (!status)
 		status = run_measure(rs, err, errlen);
 	if (!status && calibrate(&xr->dom, &xr->cal_end))
-		status = xerror(err, errlen, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
+		status = run_error(err, errlen, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
 	if (status && xr->dom.share)
 		xr->dom.be.control->stop = 1;   /* leave the domU ready for the next run */
 	/* The domain outlives the run (a KVM VM does not): a strategy left
@@ -307,7 +306,7 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 	if (!status) {
 		*result = build(xr);
 		if (!*result)
-			status = xerror(err, errlen, EXIT_RUN_FAILED, "could not build the result");
+			status = run_error(err, errlen, EXIT_RUN_FAILED, "could not build the result");
 	}
 	strategy_fini(&rs->strategy);
 	dirty_set_free(&rs->dirty);
