@@ -160,7 +160,7 @@ regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
 # Boots a real Xen under QEMU TCG and runs run-bench --backend xen in its dom0
 # against a PVH domU; fails on any failed run or missed update. .ci/run runs it.
 .PHONY: xen-lab
-xen-lab: $(BUILD)/bin/run-bench $(BUILD)/bin/db-workload
+xen-lab: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
 ifeq ($(HAVE_XEN),1)
 	scripts/xen-lab/run $(BUILD)
 else

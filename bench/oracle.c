@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bitmap.h"
+#include "clock.h"
 #include "oracle.h"
 
 int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,
@@ -31,6 +32,10 @@ int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_contr
 	for (unsigned i = 0; i < ORACLE_PENDING; i++)
 		if (!(o->pending[i].tiles = calloc(words, sizeof(uint64_t))))
 			return -1;
+	for (unsigned i = 0; i < ORACLE_HELD; i++)
+		if (!(o->held[i].frame.tiles = calloc(words, sizeof(uint64_t))) ||
+		    !(o->held[i].unsettled = calloc(words, sizeof(uint64_t))))
+			return -1;
 	return 0;
 }
 
@@ -40,6 +45,10 @@ void oracle_fini(struct oracle *o)
 		free(o->rounds[i].tiles);
 	for (unsigned i = 0; i < ORACLE_PENDING; i++)
 		free(o->pending[i].tiles);
+	for (unsigned i = 0; i < ORACLE_HELD; i++) {
+		free(o->held[i].frame.tiles);
+		free(o->held[i].unsettled);
+	}
 	free(o->covered);
 	free(o->pixels);
 	memset(o, 0, sizeof(*o));
@@ -89,7 +98,11 @@ void oracle_measure(struct oracle *o, bool on)
 
 unsigned oracle_pending(const struct oracle *o)
 {
-	return o->npending;
+	unsigned n = o->npending;
+
+	for (unsigned i = 0; i < ORACLE_HELD; i++)
+		n += o->held[i].used;
+	return n;
 }
 
 static double cycles_to_ns(const struct oracle *o, uint64_t cycles)
@@ -112,6 +125,8 @@ static int rect_tiles(struct oracle *o, const struct db_rect *r, uint64_t *tiles
 		bitmap_set_range(tiles, (size_t)row * g->cols + c0, c1 - c0 + 1);
 	return 0;
 }
+
+static bool settle_with(struct oracle *o, struct oracle_held *h, const struct oracle_frame *g);
 
 /* Copy newly published frame records out of the guest's ring. */
 static int read_frames(struct oracle *o)
@@ -138,6 +153,9 @@ static int read_frames(struct oracle *o)
 		for (uint32_t i = 0; i < p->rect_count; i++)
 			if (rect_tiles(o, &o->rect_ring[(p->rect_first + i) % DB_RECT_RING_LEN], p->tiles))
 				return -1;
+		for (unsigned i = 0; i < ORACLE_HELD; i++)
+			if (o->held[i].used)
+				settle_with(o, &o->held[i], p);
 		c->frames_consumed = seq + 1;
 	}
 	return 0;
@@ -198,7 +216,74 @@ static void record_latency(struct oracle *o, const struct oracle_frame *f, uint6
 		o->on_delivered(o->on_delivered_arg, f->commit, delivered);
 }
 
-/* Check frame f against rounds first..last; record latency or a miss. */
+/* A held frame's verdict: a miss if tiles are still unsettled, else its latency. */
+static void finalize(struct oracle *o, struct oracle_held *h)
+{
+	size_t words = BITMAP_WORDS(o->geo->ntiles);
+
+	for (size_t w = 0; w < words; w++)
+		o->covered[w] = h->frame.tiles[w] & ~h->unsettled[w];
+	if (bitmap_weight(h->unsettled, o->geo->ntiles))
+		record_miss(o, &h->frame);
+	else if (o->nrounds - h->first <= ORACLE_HISTORY)
+		record_latency(o, &h->frame, h->first, h->last);
+	h->used = false;
+}
+
+/* Frame g was read after held frame h: settle what it can. True when h is done. */
+static bool settle_with(struct oracle *o, struct oracle_held *h, const struct oracle_frame *g)
+{
+	size_t words = BITMAP_WORDS(o->geo->ntiles);
+	bool left = false;
+
+	if (g->seq <= h->frame.seq)
+		return false;
+	if (g->start >= h->compared_at) {       /* frames draw one at a time: no later one can help */
+		finalize(o, h);
+		return true;
+	}
+	for (size_t w = 0; w < words; w++) {
+		uint64_t gone = h->unsettled[w] & g->tiles[w];
+
+		o->stats.tiles_superseded += (uint64_t)__builtin_popcountll(gone);
+		h->unsettled[w] &= ~gone;
+		left |= h->unsettled[w] != 0;
+	}
+	if (!left)
+		finalize(o, h);
+	return !left;
+}
+
+/* Hold f (see oracle.h) and settle it with the frames already read after
+ * it. False when every hold is taken: then it is judged now. */
+static bool hold_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last,
+		       uint64_t compared_at)
+{
+	size_t words = BITMAP_WORDS(o->geo->ntiles);
+	struct oracle_held *h = NULL;
+
+	for (unsigned i = 0; i < ORACLE_HELD && !h; i++)
+		if (!o->held[i].used)
+			h = &o->held[i];
+	if (!h)
+		return false;
+	h->used = true;
+	h->frame = (struct oracle_frame){ .seq = f->seq, .start = f->start, .commit = f->commit,
+		.draw_cycles = f->draw_cycles, .tiles = h->frame.tiles };
+	memcpy(h->frame.tiles, f->tiles, words * sizeof(uint64_t));
+	for (size_t w = 0; w < words; w++)
+		h->unsettled[w] = f->tiles[w] & ~o->covered[w];
+	h->first = first;
+	h->last = last;
+	h->compared_at = compared_at;
+	for (unsigned i = 1; i < o->npending; i++)       /* 0 is f itself */
+		if (settle_with(o, h, &o->pending[(o->pending_head + i) % ORACLE_PENDING]))
+			break;
+	return true;
+}
+
+/* Check frame f against rounds first..last; record latency or a miss, or
+ * hold it (content-comparing strategies, see oracle.h). */
 static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
 {
 	bitmap_zero(o->covered, o->geo->ntiles);
@@ -208,10 +293,32 @@ static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t
 	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles))
 		excuse_undone_changes(o, f);
 	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
-		record_miss(o, f);
+		if (!o->shadow || !hold_frame(o, f, first, last, clock_tsc()))
+			record_miss(o, f);
 		return;
 	}
 	record_latency(o, f, first, last);
+}
+
+void oracle_settle(struct oracle *o)
+{
+	for (unsigned i = 0; i < ORACLE_HELD; i++) {
+		struct oracle_held *h = &o->held[i];
+		size_t words = BITMAP_WORDS(o->geo->ntiles);
+
+		if (!h->used)
+			continue;
+		for (size_t w = 0; w < words; w++)
+			for (uint64_t bits = h->unsettled[w]; bits; bits &= bits - 1) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+
+				if (tile_matches_shadow(o, t)) {
+					h->unsettled[w] &= ~(1ull << (t % 64));
+					o->stats.tiles_excused++;
+				}
+			}
+		finalize(o, h);
+	}
 }
 
 static void account_frame(struct oracle *o, const struct oracle_frame *f)

@@ -11,6 +11,15 @@
  * half drawn, and the next frame returned it to exactly that state) and the
  * consumer lost nothing. F's update latency is the end of the last round of
  * that window that reported any of F's tiles, minus c_F (0 if it ended first).
+ *
+ * That comparison is made when R_F has ended, and by then a later frame G
+ * may already have drawn into the tile (rounds lag when scans are slow): the
+ * copy no longer equals VRAM though F changed nothing there. So F is held:
+ * each unreported tile is settled by the frames that began before the
+ * comparison. One of them drew into the tile: F's content there is
+ * superseded, and the tile is G's to report (G declared it). None did: a
+ * miss, as soon as a frame that began after the comparison is read, or at
+ * the end of the run, where the copy is compared with VRAM once more.
  */
 #ifndef DIRTYBENCH_ORACLE_H
 #define DIRTYBENCH_ORACLE_H
@@ -24,6 +33,7 @@
 
 #define ORACLE_HISTORY 256
 #define ORACLE_PENDING 512
+#define ORACLE_HELD 16          /* frames awaiting later frames (above); more: a miss */
 
 struct oracle_frame {
 	uint64_t seq;
@@ -33,6 +43,14 @@ struct oracle_frame {
 	uint32_t rect_count;
 	uint32_t dropped_before;
 	uint64_t *tiles;
+};
+
+struct oracle_held {
+	bool used;
+	struct oracle_frame frame;      /* its tiles: a copy */
+	uint64_t first, last;           /* its window */
+	uint64_t compared_at;           /* host TSC just after the copy was compared with VRAM */
+	uint64_t *unsettled;            /* tiles neither reported nor equal in the copy */
 };
 
 struct oracle_round {
@@ -45,6 +63,7 @@ struct oracle_stats {
 	uint64_t frames_missed;         /* frames with at least one missed tile */
 	uint64_t tiles_missed;
 	uint64_t tiles_excused;         /* unreported, but the strategy's copy equals VRAM */
+	uint64_t tiles_superseded;      /* unreported, drawn again by a frame begun before the check */
 	uint64_t rounds;
 	uint64_t changed_bytes;         /* union of damage, measured rounds */
 	uint64_t reported_bytes;        /* reported tiles' bytes, measured rounds */
@@ -69,6 +88,7 @@ struct oracle {
 	struct oracle_round rounds[ORACLE_HISTORY];
 	uint64_t nrounds;
 	struct oracle_frame pending[ORACLE_PENDING];   /* a ring, oldest at pending_head */
+	struct oracle_held held[ORACLE_HELD];
 	unsigned pending_head, npending;
 	uint64_t *covered, *pixels;
 	bool measuring;
@@ -93,7 +113,9 @@ void oracle_measure(struct oracle *o, bool on);
 /* One scan round finished: check every frame that became due.
  * Returns 0, or -1 when the oracle itself cannot go on (o->error). */
 int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t *tiles);
-/* Frames read but not yet due (the guest committed them after the last round). */
+/* The guest has stopped and the last round is in: settle held frames. */
+void oracle_settle(struct oracle *o);
+/* Frames read but not yet checked (committed after the last round, or held). */
 unsigned oracle_pending(const struct oracle *o);
 
 #endif

@@ -91,7 +91,7 @@ static json_t *dirty_block(const struct run_state *rs)
 	double rounds = (double)rs->rounds_measured, frames = (double)st->frames_measured;
 	json_t *block;
 
-	block = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+	block = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I}",
 		"reported_tiles", (json_int_t)st->reported_tiles,
 		"reported_bytes", (json_int_t)st->reported_bytes,
 		"changed_bytes", (json_int_t)st->changed_bytes,
@@ -106,7 +106,8 @@ static json_t *dirty_block(const struct run_state *rs)
 		"frames_checked", (json_int_t)st->frames_checked,
 		"frames_missed", (json_int_t)st->frames_missed,
 		"tiles_missed", (json_int_t)st->tiles_missed,
-		"tiles_excused", (json_int_t)st->tiles_excused);
+		"tiles_excused", (json_int_t)st->tiles_excused,
+		"tiles_superseded", (json_int_t)st->tiles_superseded);
 	/* Pages only from strategies that report pages (the hypervisor's logs):
 	 * what the write faults KVM counts can be checked against. */
 	if (block && rs->rounds_measured && rs->rounds_with_pages == rs->rounds_measured) {

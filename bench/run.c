@@ -171,6 +171,14 @@ static const uint8_t *vnc_source(struct run_state *rs)
 	return rs->sops->shadow ? rs->sops->shadow(&rs->strategy) : rs->be->vram;
 }
 
+static int missed_check(struct run_state *rs, char *err, size_t len)
+{
+	if (rs->oracle.stats.frames_missed && !rs->opt->allow_misses)
+		return run_error(err, len, EXIT_RUN_FAILED, "MISSED UPDATE: %s missed a change: %s",
+				 rs->sops->name, rs->oracle.first_miss);
+	return EXIT_OK;
+}
+
 /* One scan round, timed, then checked by the oracle; its tiles go to the
  * VNC server (if any) first, as a consumer would take them. */
 int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
@@ -195,10 +203,7 @@ int run_scan_round(struct run_state *rs, bool measured, char *err, size_t len)
 	vnc_run_round(&rs->vnc, rs->dirty.tiles, vnc_source(rs), rs->oracle.nrounds);
 	if (oracle_round(&rs->oracle, start, end, rs->dirty.tiles))
 		return run_error(err, len, EXIT_RUN_FAILED, "oracle: %s", rs->oracle.error);
-	if (rs->oracle.stats.frames_missed && !rs->opt->allow_misses)
-		return run_error(err, len, EXIT_RUN_FAILED, "MISSED UPDATE: %s missed a change: %s",
-				 rs->sops->name, rs->oracle.first_miss);
-	return EXIT_OK;
+	return missed_check(rs, err, len);
 }
 
 static int mark_window(struct run_state *rs, bool start, char *err, size_t len)
@@ -268,6 +273,9 @@ static int finish(struct run_state *rs, char *err, size_t len)
 	if ((status = rs->guest->stop(rs, err, len)))
 		return status;
 	if ((status = run_scan_round(rs, false, err, len)))
+		return status;
+	oracle_settle(&rs->oracle);
+	if ((status = missed_check(rs, err, len)))
 		return status;
 	if (oracle_pending(&rs->oracle))
 		return run_error(err, len, EXIT_RUN_FAILED, "%u frame(s) left unchecked after the final round",

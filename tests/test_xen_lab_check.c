@@ -160,6 +160,25 @@ static void too_few_frames_fail(void **state)
 	assert_non_null(strstr(l->output, "proves nothing"));
 }
 
+/* The ASan/UBSan build's runs (S:W@HZ/asan) are judged from results-asan/;
+ * a sanitizer report ends the run with no run-bench error line. */
+static void sanitizer_run_judged(void **state)
+{
+	struct lab *l = *state;
+	char dir[128];
+
+	snprintf(dir, sizeof(dir), "%s/results-asan", l->dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	add_run(l, "none", "scrolling", 0, 120, 0);
+	append(l, "results-asan/none-scrolling.json", "{\"run\": {\"strategy\": \"none\"}, \"dirty\": "
+	       "{\"frames_checked\": 120, \"frames_missed\": 0}}\n");
+	append(l, "status", "none scrolling/asan 0\npvbitmap scrolling/asan 1\ndone failed=1\n");
+	append(l, "log", "==42==ERROR: AddressSanitizer: heap-buffer-overflow\n");
+	assert_int_equal(check(l, "none:scrolling@60+none:scrolling@60/asan"), 0);
+	assert_int_equal(check(l, "none:scrolling@60+none:scrolling@60/asan+pvbitmap:scrolling@60/asan"), 1);
+	assert_non_null(strstr(l->output, "sanitizer report"));
+}
+
 static void unfinished_dom0_fails(void **state)
 {
 	struct lab *l = *state;
@@ -177,6 +196,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(failed_run_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(bad_input_is_not_unsupported, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(too_few_frames_fail, lab_setup, lab_teardown),
+		cmocka_unit_test_setup_teardown(sanitizer_run_judged, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(unfinished_dom0_fails, lab_setup, lab_teardown),
 	};
 
