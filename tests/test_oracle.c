@@ -75,6 +75,18 @@ static void tile0_differs(struct rig *r)
 	r->vram[0] ^= 0xff;
 }
 
+/* Frame 0 drew tile 0, no round reported it, and when checked the copy
+ * differs from VRAM there: the frame is held. */
+static void hold_frame0(struct rig *r)
+{
+	oracle_set_shadow(&r->o, r->vram, r->shadow);
+	frame_on_tile0(r, 100, 200);
+	tile0_differs(r);
+	assert_int_equal(oracle_round(&r->o, 300, 400, r->none), 0);
+	assert_int_equal(r->o.stats.frames_missed, 0);
+	assert_int_equal(oracle_pending(&r->o), 1);
+}
+
 static void unreported_tile_is_a_miss(void **state)
 {
 	struct rig *r = *state;
@@ -112,12 +124,7 @@ static void tile_drawn_by_a_frame_begun_before_the_check_is_superseded(void **st
 {
 	struct rig *r = *state;
 
-	oracle_set_shadow(&r->o, r->vram, r->shadow);
-	frame_on_tile0(r, 100, 200);
-	tile0_differs(r);
-	assert_int_equal(oracle_round(&r->o, 300, 400, r->none), 0);
-	assert_int_equal(r->o.stats.frames_missed, 0);
-	assert_int_equal(oracle_pending(&r->o), 1);             /* held */
+	hold_frame0(r);
 	frame_on_tile0(r, 350, 500);                            /* G */
 	assert_int_equal(oracle_round(&r->o, 600, 700, r->tile0), 0);
 	assert_int_equal(r->o.stats.tiles_superseded, 1);
@@ -131,11 +138,7 @@ static void held_tile_no_earlier_frame_drew_is_a_miss(void **state)
 {
 	struct rig *r = *state;
 
-	oracle_set_shadow(&r->o, r->vram, r->shadow);
-	frame_on_tile0(r, 100, 200);
-	tile0_differs(r);
-	assert_int_equal(oracle_round(&r->o, 300, 400, r->none), 0);
-	assert_int_equal(r->o.stats.frames_missed, 0);
+	hold_frame0(r);
 	frame_on_tile0(r, LATE, LATE + 100);
 	assert_int_equal(oracle_round(&r->o, 600, 700, r->none), 0);
 	assert_int_equal(r->o.stats.frames_missed, 1);
@@ -148,10 +151,7 @@ static void held_at_the_end_is_compared_again(void **state)
 {
 	struct rig *r = *state;
 
-	oracle_set_shadow(&r->o, r->vram, r->shadow);
-	frame_on_tile0(r, 100, 200);
-	tile0_differs(r);
-	assert_int_equal(oracle_round(&r->o, 300, 400, r->none), 0);
+	hold_frame0(r);
 	tile0_differs(r);                                       /* back as the copy has it */
 	oracle_settle(&r->o);
 	assert_int_equal(r->o.stats.frames_missed, 0);
@@ -163,10 +163,7 @@ static void held_at_the_end_still_different_is_a_miss(void **state)
 {
 	struct rig *r = *state;
 
-	oracle_set_shadow(&r->o, r->vram, r->shadow);
-	frame_on_tile0(r, 100, 200);
-	tile0_differs(r);
-	assert_int_equal(oracle_round(&r->o, 300, 400, r->none), 0);
+	hold_frame0(r);
 	oracle_settle(&r->o);
 	assert_int_equal(r->o.stats.frames_missed, 1);
 }
