@@ -37,20 +37,21 @@ static double thread_cpu_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void fill_control(struct run_state *rs)
+void run_fill_control(struct run_state *rs, struct db_control *c, uint32_t vram_bytes, uint64_t vram_gva,
+		      uint64_t tsc_khz)
 {
-	struct db_control *c = rs->vm.be.control;
 	const struct run_options *opt = rs->opt;
 
+	memset(c, 0, offsetof(struct db_control, fb_gva));      /* the host's part, fresh each run */
 	c->abi_version = DB_ABI_VERSION;
-	c->vram_bytes = (uint32_t)rs->vm.vram_size;
-	c->vram_gva = DB_VRAM_GVA;
+	c->vram_bytes = vram_bytes;
+	c->vram_gva = vram_gva;
 	c->width = rs->geo.width;
 	c->height = rs->geo.height;
 	c->stride = rs->geo.stride;
 	c->bpp = 32;
 	c->seed = opt->seed;
-	c->tsc_khz = rs->vm.tsc_khz;
+	c->tsc_khz = tsc_khz;
 	snprintf(c->workload, sizeof(c->workload), "%s", opt->workload);
 	snprintf(c->options, sizeof(c->options), "%s", opt->workload_options ? opt->workload_options : "");
 	c->tile_w = rs->geo.tile_w;
@@ -91,7 +92,7 @@ static int boot(struct run_state *rs, char *err, size_t len)
 	}
 	if (kvm_vm_create(&rs->vm, &cfg))
 		return run_error(err, len, EXIT_RUN_FAILED, "creating the VM: %s", rs->vm.error);
-	fill_control(rs);
+	run_fill_control(rs, rs->vm.be.control, (uint32_t)rs->vm.vram_size, DB_VRAM_GVA, rs->vm.tsc_khz);
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &rs->vm.be, rs->opt->strategy_options))
 		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
 				 "%s", rs->strategy.error);
@@ -227,7 +228,7 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
 	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
 	int64_t last_progress_ns = t0;
-	uint64_t last_progress = guest->progress(rs);
+	uint64_t last_progress = guest->progress(rs), progress;
 	bool measuring = false;
 
 	for (;;) {
@@ -249,8 +250,8 @@ static int scan_loop(struct run_state *rs, char *err, size_t len)
 			break;
 		if ((status = run_scan_round(rs, measuring, err, len)))
 			return status;
-		if (guest->progress(rs) != last_progress) {
-			last_progress = guest->progress(rs);
+		if ((progress = guest->progress(rs)) != last_progress) {
+			last_progress = progress;
 			last_progress_ns = now;
 		} else if (now - last_progress_ns > (int64_t)(guest->watchdog_s * 1e9)) {
 			return guest->stalled(rs, err, len);

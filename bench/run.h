@@ -87,6 +87,9 @@ struct run_state {
 int run_error(char *err, size_t len, int status, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int run_prepare(struct run_state *rs, const struct run_options *opt, char *err, size_t len);
+/* The host's part of the control page: the run the guest is to draw. */
+void run_fill_control(struct run_state *rs, struct db_control *c, uint32_t vram_bytes, uint64_t vram_gva,
+		      uint64_t tsc_khz);
 /* After the strategy is initialised: the scan period, the dirty set, the clock. */
 int run_setup_scan(struct run_state *rs, uint64_t tsc_khz, char *err, size_t len);
 /* Start the strategy (the guest is READY), then the oracle over the guest's

@@ -68,10 +68,10 @@ void *xen_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 {
 	struct xen_dom *d = xen_dom_of(be);
 	uint64_t base = d->gfn << 12;
-	uint8_t *page;
+	uint8_t *page = xen_pv_guest_ptr(be, gpa, len);
 
-	if (d->pv)
-		return xen_pv_guest_ptr(be, gpa, len);
+	if (page)
+		return page;
 	if (gpa >= base && gpa + len <= base + d->mapped)
 		return d->region + (gpa - base);
 	if (!len || (gpa & 4095) + len > 4096)

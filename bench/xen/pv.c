@@ -28,14 +28,13 @@ struct xen_pv {
 void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len)
 {
 	struct xen_dom *d = xen_dom_of(be);
-	uint64_t base = d->gfn << 12;
 
-	if (d->pv && gpa >= DB_PVBITMAP_GPA && gpa + len <= DB_PVBITMAP_GPA + DBX_PV_PAGES * 4096)
+	if (!d->pv)
+		return NULL;
+	if (gpa >= DB_PVBITMAP_GPA && gpa + len <= DB_PVBITMAP_GPA + DBX_PV_PAGES * 4096)
 		return d->pv->pages + (gpa - DB_PVBITMAP_GPA);
-	if (d->pv && gpa >= DB_CONTROL_GPA && gpa + len <= DB_CONTROL_GPA + sizeof(struct db_control))
+	if (gpa >= DB_CONTROL_GPA && gpa + len <= DB_CONTROL_GPA + sizeof(struct db_control))
 		return (uint8_t *)be->control + (gpa - DB_CONTROL_GPA);
-	if (gpa >= base && gpa + len <= base + d->mapped)
-		return d->region + (gpa - base);
 	return NULL;
 }
 

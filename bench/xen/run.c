@@ -75,28 +75,6 @@ static int calibrate(struct xen_dom *d, struct xen_cal *cal)
 	return 0;
 }
 
-static void fill_control(struct xen_run *xr)
-{
-	struct run_state *rs = &xr->rs;
-	struct db_control *c = xr->dom.be.control;
-	const struct run_options *opt = rs->opt;
-
-	memset(c, 0, offsetof(struct db_control, fb_gva));
-	c->abi_version = DB_ABI_VERSION;
-	c->vram_bytes = (uint32_t)DBX_VRAM_MAX;
-	c->vram_gva = 0;
-	c->width = rs->geo.width;
-	c->height = rs->geo.height;
-	c->stride = rs->geo.stride;
-	c->bpp = 32;
-	c->seed = opt->seed;
-	c->tsc_khz = xr->dom.tsc_khz;
-	snprintf(c->workload, sizeof(c->workload), "%s", opt->workload);
-	snprintf(c->options, sizeof(c->options), "%s", opt->workload_options ? opt->workload_options : "");
-	c->tile_w = rs->geo.tile_w;
-	c->tile_h = rs->geo.tile_h;
-}
-
 /* Ask the domU for a run and wait until its workload is READY. */
 static int start_guest(struct xen_run *xr, char *err, size_t len)
 {
@@ -154,7 +132,7 @@ static int boot(struct xen_run *xr, char *err, size_t len)
 	if (calibrate(d, &xr->cal_start))
 		return run_error(err, len, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
 	d->be.guest_tsc_offset = xr->cal_start.offset;
-	fill_control(xr);
+	run_fill_control(rs, d->be.control, (uint32_t)DBX_VRAM_MAX, 0, d->tsc_khz);
 	if (rs->sops->needs & BACKEND_PV_PAGE && xen_pv_open(d, err, len))
 		return EXIT_RUN_FAILED;
 	if (strategy_init_with_options(&rs->strategy, rs->sops, &d->be, rs->opt->strategy_options))

@@ -70,6 +70,7 @@ json_t *xen_logdirty_json(const struct xen_dom *d);
 /* pv.c (hooks) */
 int xen_pv_open(struct xen_dom *d, char *err, size_t len);
 void xen_pv_close(struct xen_dom *d);
+/* The pvbitmap layout's addresses (its granted pages, the control page), or NULL. */
 void *xen_pv_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int xen_pv_kick(struct backend *be);
 int xen_pv_wait_notify(struct backend *be, long timeout_us);

@@ -109,11 +109,10 @@ static void pv_sleep_until(uint64_t tsc)
 	pvfront_sleep_end();
 }
 
-int xen_guest_pv_start(uint8_t *base, uint64_t gpa, const struct db_control *c, struct dbx_share *share)
+int xen_guest_pv_start(const struct db_control *c)
 {
 	static struct db_control local;
 
-	(void)base, (void)gpa, (void)share;
 	pv.on = c->pv_enabled != 0;
 	if (!pv.on)
 		return 0;

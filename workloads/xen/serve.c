@@ -189,7 +189,7 @@ static int dbx_serve_one(void)
 	if (!ctx.fps_milli)
 		ctx.fps_milli = ops->default_fps_milli;
 	rt_linux_set_tsc_khz(c->tsc_khz);       /* dom0's measure of the one TSC */
-	if (xen_guest_pv_start(R.base, R.gpa, c, R.share))
+	if (xen_guest_pv_start(c))
 		return dbx_fail("pvbitmap set-up failed");
 	c->target_fps_milli = ctx.fps_milli;
 	c->fb_gva = (uint64_t)(uintptr_t)ctx.fb.pixels;   /* our virtual address: ptebits walks to it */

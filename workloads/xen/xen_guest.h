@@ -14,7 +14,7 @@ int xen_guest_serve(uint64_t gpa);
 /* pvbitmap (pv.c): grant the pages and open the port once, publishing both
  * in the handshake page; then start per run when dom0 enabled it. */
 int xen_guest_pv_share(struct dbx_share *share);
-int xen_guest_pv_start(uint8_t *base, uint64_t gpa, const struct db_control *c, struct dbx_share *share);
+int xen_guest_pv_start(const struct db_control *c);
 void xen_guest_pv_mark(uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 void xen_guest_pv_poll(void);
 void xen_guest_pv_stop(void);
