@@ -9,7 +9,7 @@
 BUILD   ?= build
 CC      ?= cc
 WARN    := -Wall -Wextra -Werror
-CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP
+CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP -I.
 # libvncserver and libvncclient (--vnc): one Debian source package.
 VNC_LIBS    := $(shell pkg-config --libs libvncserver libvncclient 2>/dev/null || echo -lvncserver -lvncclient)
 LDLIBS_HOST = -ljansson -lm -pthread $(VNC_LIBS) $(XEN_LDLIBS)
@@ -18,29 +18,34 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 # Guest: freestanding x86-64, ring 3, linked at DB_IMAGE_GPA.
 CFLAGS_GUEST := -std=gnu11 -O2 $(WARN) -ffreestanding -fno-builtin -nostdlib \
 	-fno-pic -fno-pie -mno-red-zone -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-mcmodel=small -march=x86-64 -fno-tree-loop-distribute-patterns -DDB_GUEST -MMD -MP
+	-mcmodel=small -march=x86-64 -fno-tree-loop-distribute-patterns -DDB_GUEST -MMD -MP -I.
 
 FONT_PSF ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
 
-# The Xen back end (bench/xen/) and db-workload --xen (workloads/xen/) are built
+# The Xen back end (backends/xen/) and db-workload --xen (workloads/xen/) are built
 # when pkg-config finds Xen's libraries (Debian: libxen-dev); otherwise stubs
 # make --backend xen and --xen say so.
 XEN_LIBS := xencontrol xenforeignmemory xendevicemodel xenstore xengnttab xenevtchn
 HAVE_XEN := $(shell pkg-config --exists $(XEN_LIBS) 2>/dev/null && echo 1)
 ifeq ($(HAVE_XEN),1)
-XEN_BENCH_SRC   := $(filter-out bench/xen/absent.c,$(wildcard bench/xen/*.c))
-XEN_GUEST_SRC   := $(filter-out workloads/xen/absent.c,$(wildcard workloads/xen/*.c)) workloads/guest/pvfront.c
+XEN_BENCH_SRC   := $(filter-out backends/xen/absent.c,$(wildcard backends/xen/*.c))
+XEN_GUEST_SRC   := $(filter-out workloads/xen/absent.c,$(wildcard workloads/xen/*.c)) workloads/lib/pvfront.c
 XEN_LDLIBS      := $(shell pkg-config --libs $(XEN_LIBS))
 else
-XEN_BENCH_SRC   := bench/xen/absent.c
+XEN_BENCH_SRC   := backends/xen/absent.c
 XEN_GUEST_SRC   := workloads/xen/absent.c
 XEN_LDLIBS      :=
 endif
 
-BENCH_SRC    := $(filter-out bench/main.c,$(wildcard bench/*.c)) $(XEN_BENCH_SRC)
+# The folders are the architecture (README "Architecture"): core/ drives a run,
+# backends/ run the guest, collectors/ measure around it, vnc/ serves it.
+BENCH_SRC    := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard backends/kvm/*.c) \
+	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
-WORKLOAD_SRC := $(wildcard workloads/*.c)
-GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S)
+# Workloads and their library, as linked into every runtime; the PV front end
+# only where a guest runs it (micro-VM, Xen domU).
+WORKLOAD_SRC := $(wildcard workloads/*.c) $(filter-out workloads/lib/pvfront.c,$(wildcard workloads/lib/*.c))
+GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S) workloads/lib/pvfront.c
 LINUXRT_SRC  := $(filter-out workloads/linux/main.c,$(wildcard workloads/linux/*.c))
 TEST_SRC     := $(wildcard tests/test_*.c)
 TEST_LIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
@@ -49,7 +54,7 @@ FONT_H := $(BUILD)/gen/font8x16.h
 REV_H  := $(BUILD)/gen/revision.h
 
 host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(WORKLOAD_SRC) $(LINUXRT_SRC)) \
-	$(1)/bench/guest_image.o
+	$(1)/backends/kvm/guest_image.o
 HOST_OBJS := $(call host_objs,$(BUILD)/host)
 ASAN_OBJS := $(call host_objs,$(BUILD)/asan)
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(GUEST_SRC) $(WORKLOAD_SRC))
@@ -61,7 +66,7 @@ ASAN_TESTS := $(patsubst tests/%.c,$(BUILD)/asan-tests/%,$(TEST_SRC))
 all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
 
 # --- generated font -------------------------------------------------------
-$(BUILD)/bin/psf2c: scripts/psf2c.c
+$(BUILD)/bin/psf2c: tools/psf2c.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $< -lz
 
@@ -73,7 +78,7 @@ $(FONT_H): $(BUILD)/bin/psf2c $(FONT_PSF)
 $(REV_H): FORCE
 	@mkdir -p $(@D)
 	@scripts/revision > $@.tmp && { cmp -s $@.tmp $@ || mv $@.tmp $@; }; rm -f $@.tmp
-$(BUILD)/host/bench/platform.o $(BUILD)/asan/bench/platform.o: $(REV_H)
+$(BUILD)/host/collectors/platform.o $(BUILD)/asan/collectors/platform.o: $(REV_H)
 FORCE:
 
 # --- guest ----------------------------------------------------------------
@@ -99,15 +104,15 @@ $(BUILD)/asan/%.o: %.c $(FONT_H)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -c -o $@ $<
 
 # The guest image is linked into the host binary, so run-bench is one file.
-$(BUILD)/host/bench/guest_image.o $(BUILD)/asan/bench/guest_image.o: bench/guest_image.S $(BUILD)/guest/guest.elf
+$(BUILD)/host/backends/kvm/guest_image.o $(BUILD)/asan/backends/kvm/guest_image.o: backends/kvm/guest_image.S $(BUILD)/guest/guest.elf
 	@mkdir -p $(@D)
 	$(CC) -c -DGUEST_ELF='"$(BUILD)/guest/guest.elf"' -o $@ $<
 
-$(BUILD)/bin/run-bench: $(HOST_OBJS) $(BUILD)/host/bench/main.o
+$(BUILD)/bin/run-bench: $(HOST_OBJS) $(BUILD)/host/core/main.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST)
 
-$(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/bench/main.o
+$(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/core/main.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
 
@@ -145,11 +150,11 @@ clean:
 .PHONY: regress
 all: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan
 
-$(BUILD)/bin/db-compare: scripts/compare.c bench/json_path.c
+$(BUILD)/bin/db-compare: tools/compare.c core/json_path.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $^ -ljansson -lm
 
-$(BUILD)/bin/db-compare-asan: scripts/compare.c bench/json_path.c
+$(BUILD)/bin/db-compare-asan: tools/compare.c core/json_path.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ -ljansson -lm
 

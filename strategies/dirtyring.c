@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/strategy.h"
+#include "core/bitmap.h"
+#include "core/strategy.h"
 
 struct ring_priv {
 	pthread_mutex_t lock;   /* the ring, pending and the counters below */

@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/strategy.h"
+#include "core/bitmap.h"
+#include "core/strategy.h"
 
 struct logdirty_priv {
 	bool manual;

@@ -24,8 +24,8 @@
 #include <immintrin.h>
 #endif
 
-#include "../bench/bitmap.h"
-#include "../bench/strategy.h"
+#include "core/bitmap.h"
+#include "core/strategy.h"
 
 /* Offset of the first byte where a and b differ, or n when they are equal. */
 typedef size_t (*first_diff_fn)(const uint8_t *a, const uint8_t *b, size_t n);

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/strategy.h"
+#include "core/bitmap.h"
+#include "core/strategy.h"
 
 #define QEMU_PIXELS_PER_BIT 16
 

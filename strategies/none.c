@@ -1,5 +1,5 @@
 /* `none`: no tracking at all, every tile every round: the cost of sending everything. */
-#include "../bench/strategy.h"
+#include "core/strategy.h"
 
 static int none_init(struct strategy *s)
 {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "ptebits.h"
+#include "core/bitmap.h"
+#include "strategies/ptebits.h"
 
 static const char *const rearm_names[] = { "mapping", "tlb", "none" };
 

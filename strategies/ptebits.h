@@ -18,8 +18,8 @@
 #ifndef DIRTYBENCH_STRATEGIES_PTEBITS_H
 #define DIRTYBENCH_STRATEGIES_PTEBITS_H
 
-#include "../bench/guest_pt.h"
-#include "../bench/strategy.h"
+#include "backends/kvm/guest_pt.h"
+#include "core/strategy.h"
 
 enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE };
 

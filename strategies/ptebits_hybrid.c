@@ -7,8 +7,8 @@
  */
 #include <stdlib.h>
 
-#include "../bench/bitmap.h"
-#include "ptebits.h"
+#include "core/bitmap.h"
+#include "strategies/ptebits.h"
 
 struct hybrid {
 	struct ptebits pb;

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/clock.h"
-#include "pvbitmap.h"
+#include "core/bitmap.h"
+#include "core/clock.h"
+#include "strategies/pvbitmap.h"
 
 static uint64_t pv_ns(const struct pvbitmap *p, uint64_t cycles)
 {

@@ -7,8 +7,8 @@
 #ifndef DIRTYBENCH_STRATEGIES_PVBITMAP_H
 #define DIRTYBENCH_STRATEGIES_PVBITMAP_H
 
-#include "../bench/histogram.h"
-#include "../bench/strategy.h"
+#include "core/histogram.h"
+#include "core/strategy.h"
 
 /* Where the shared state lives, in guest physical memory. */
 struct pvbitmap_layout {

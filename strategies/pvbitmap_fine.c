@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "pvbitmap.h"
+#include "strategies/pvbitmap.h"
 
 static const struct pvbitmap_layout pvbitmap_fine_layout = {
 	.name = "pvbitmap-fine",

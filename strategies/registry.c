@@ -1,7 +1,7 @@
 /* Every strategy, in the order --list shows them. Explicit: no constructor magic. */
 #include <stddef.h>
 
-#include "../bench/strategy.h"
+#include "core/strategy.h"
 
 extern const struct strategy_ops strategy_none;
 extern const struct strategy_ops strategy_memcmp;

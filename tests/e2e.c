@@ -8,9 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../bench/kvm_vm.h"
-#include "e2e.h"
-#include "../bench/json_path.h"
+#include "backends/kvm/kvm_vm.h"
+#include "tests/e2e.h"
+#include "core/json_path.h"
 
 const char *e2e_binary(void)
 {

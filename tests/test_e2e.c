@@ -11,10 +11,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../bench/schema.h"
-#include "../bench/strategy.h"
-#include "../workloads/workload.h"
-#include "e2e.h"
+#include "core/schema.h"
+#include "core/strategy.h"
+#include "workloads/workload.h"
+#include "tests/e2e.h"
 
 struct pair {
 	const char *strategy, *workload;

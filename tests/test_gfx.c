@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../workloads/gfx.h"
-#include "../workloads/linux/runtime_linux.h"
-#include "../workloads/rng.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/lib/rng.h"
 #include "font8x16.h"
 
 /* Colours come from a small palette, so a primitive often meets pixels that

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/histogram.h"
-#include "../workloads/rng.h"
+#include "core/histogram.h"
+#include "workloads/lib/rng.h"
 
 #define NSAMPLES 200000
 

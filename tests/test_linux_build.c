@@ -20,9 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../workloads/linux/records.h"
-#include "../workloads/linux/runtime_linux.h"
-#include "../workloads/workload.h"
+#include "workloads/linux/records.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/workload.h"
 
 #define RES_W 640
 #define RES_H 360

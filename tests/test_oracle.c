@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/oracle.h"
+#include "core/bitmap.h"
+#include "core/oracle.h"
 
 #define W 64
 #define H 64

@@ -18,7 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "../bench/platform.h"
+#include "collectors/platform.h"
 
 static const char *const cap_names[] = {
 	"KVM_CAP_DIRTY_LOG_RING", "KVM_CAP_DIRTY_LOG_RING_ACQ_REL",

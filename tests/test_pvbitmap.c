@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/strategy.h"
-#include "../strategies/pvbitmap.h"
-#include "../workloads/pvmark.h"
-#include "e2e.h"
+#include "core/bitmap.h"
+#include "core/strategy.h"
+#include "strategies/pvbitmap.h"
+#include "workloads/lib/pvmark.h"
+#include "tests/e2e.h"
 
 /* The frontend, as the guest runs it (its rt_tsc is the Linux runtime's). */
-#include "../workloads/guest/pvfront.c"
-#include "../workloads/rng.h"
+#include "workloads/lib/pvfront.c"
+#include "workloads/lib/rng.h"
 
 extern const struct strategy_ops strategy_pvbitmap;
 extern const struct strategy_ops strategy_pvbitmap_fine;

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/kvm_vm.h"
-#include "../bench/strategy.h"
-#include "../workloads/rng.h"
+#include "core/bitmap.h"
+#include "backends/kvm/kvm_vm.h"
+#include "core/strategy.h"
+#include "workloads/lib/rng.h"
 
 extern const struct strategy_ops strategy_memcmp;
 extern const struct strategy_ops strategy_memcmp_qemu;

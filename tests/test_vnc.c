@@ -30,8 +30,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../bench/strategy.h"
-#include "e2e.h"
+#include "core/strategy.h"
+#include "tests/e2e.h"
 
 #define RES "800x600"
 

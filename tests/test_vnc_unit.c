@@ -14,9 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "../bench/bitmap.h"
-#include "../bench/vnc_client.h"
-#include "../bench/vnc_server.h"
+#include "core/bitmap.h"
+#include "vnc/vnc_client.h"
+#include "vnc/vnc_server.h"
 
 struct rig {
 	struct fb_geometry geo;

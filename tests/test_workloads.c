@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../workloads/fmt.h"
-#include "../workloads/gfx.h"
-#include "../workloads/linux/runtime_linux.h"
-#include "../workloads/rng.h"
-#include "../workloads/workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 /* Workloads write 0x00RRGGBB, so a pixel with the top byte set was never
  * written: the screen starts poisoned to see everything frame 0 paints. */

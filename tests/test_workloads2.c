@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../workloads/linux/runtime_linux.h"
-#include "../workloads/workload.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/workload.h"
 
 #define POISON 0xa5a5a5a5u      /* workloads write 0x00RRGGBB only */
 

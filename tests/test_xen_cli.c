@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../bench/cli.h"
-#include "../bench/xen_run.h"
+#include "core/cli.h"
+#include "backends/xen/xen_run.h"
 
 static int parse(char *err, size_t len, int argc, ...)
 {

@@ -10,9 +10,9 @@
  * the window never matches the desktop under it, and every pixel of the old
  * and new positions really changes each frame.
  */
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #include "font8x16.h"
 

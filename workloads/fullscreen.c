@@ -8,10 +8,10 @@
  * is written once per frame, so the damage is the whole screen as one
  * rectangle. The frame phase in the low bits makes every pixel change.
  */
-#include "fmt.h"
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #include "font8x16.h"
 

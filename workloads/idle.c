@@ -5,10 +5,10 @@
  * block cursor blinks, and the clock redraws just the glyphs whose character
  * changed, so every declared cell really changes.
  */
-#include "fmt.h"
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #define IDLE_PANEL_H 24
 #define IDLE_TITLE_H 20

@@ -13,10 +13,10 @@
  * Individual pixels do return to a previous value a frame later (glyph
  * strokes passing by); whole tiles do not, as no two lines of output repeat.
  */
-#include "fmt.h"
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #define SCROLL_PAD 4
 #define SCROLL_MAX_FPS 240

@@ -6,9 +6,9 @@
  * and each gets a value different from its current one, so exactly n pixels
  * change per frame (n is clamped to the number of pixels on screen).
  */
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #define SPARSE_BAND_ROWS 16
 /* A step added to a picked pixel: odd and below 2^23, so one step never

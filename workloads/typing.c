@@ -14,10 +14,10 @@
  * half-period is at least three frames, so no pixel goes back to what it
  * showed one frame earlier.
  */
-#include "fmt.h"
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #define TYPING_TITLE_H 20
 #define TYPING_STATUS_H 20

@@ -11,10 +11,10 @@
  * whole frames to the display would produce (a window over 16 MiB goes in
  * bands of rows, one rectangle each, to stay within the guest heap).
  */
-#include "fmt.h"
-#include "gfx.h"
-#include "rng.h"
-#include "workload.h"
+#include "workloads/lib/fmt.h"
+#include "workloads/lib/gfx.h"
+#include "workloads/lib/rng.h"
+#include "workloads/workload.h"
 
 #define VIDEO_BLOCK 8
 #define VIDEO_MB 16

@@ -2,9 +2,9 @@
  * The workload registry, option parsing, and the frame loop every runtime
  * (guest, Linux process, host tests) runs a workload with.
  */
-#include "workload.h"
+#include "workloads/workload.h"
 
-#include "fmt.h"
+#include "workloads/lib/fmt.h"
 
 extern const struct workload_ops workload_idle;
 extern const struct workload_ops workload_video;

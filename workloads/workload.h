@@ -6,7 +6,7 @@
 #ifndef DIRTYBENCH_WORKLOAD_H
 #define DIRTYBENCH_WORKLOAD_H
 
-#include "runtime.h"
+#include "workloads/lib/runtime.h"
 
 #define WORKLOAD_MAX_OPTIONS 8
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime.h"
+#include "workloads/lib/runtime.h"
 
 void *memcpy(void *dst, const void *src, size_t n)
 {

@@ -3,10 +3,10 @@
  * host through the control page and one port ("ucall"); publishes each frame
  * and its damage into rings the host reads without stopping the guest.
  */
-#include "../protocol.h"
-#include "../runtime.h"
-#include "../workload.h"
-#include "pvfront.h"
+#include "include/protocol.h"
+#include "workloads/lib/runtime.h"
+#include "workloads/workload.h"
+#include "workloads/lib/pvfront.h"
 
 #define control ((struct db_control *)DB_CONTROL_GPA)
 #define rect_ring ((struct db_rect *)DB_RECT_RING_GPA)

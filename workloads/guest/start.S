@@ -4,7 +4,7 @@
  * ring 0, where every instruction is emulated on some hosts; the stubs only
  * report the frame to the host with one port write and halt.
  */
-#include "../protocol.h"
+#include "include/protocol.h"
 
 	.section .isr, "ax"
 	.code64

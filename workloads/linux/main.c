@@ -30,10 +30,10 @@
  *     struct db_rect[rect_count]  its exact damage
  * The file ends after the last complete frame.
  */
-#include "../workload.h"
-#include "records.h"
-#include "runtime_linux.h"
-#include "../xen/xen_guest.h"
+#include "workloads/workload.h"
+#include "workloads/linux/records.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/xen/xen_guest.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#include "../protocol.h"
+#include "include/protocol.h"
 
 #define DB_RECORDS_MAGIC "DBFRAMES"     /* 8 bytes, no NUL */
 #define DB_RECORDS_VERSION 1

@@ -3,8 +3,8 @@
  * tests), sleeping with clock_nanosleep, libc memory functions, and damage
  * handed to a pluggable sink (see runtime_linux.h).
  */
-#include "../runtime.h"
-#include "runtime_linux.h"
+#include "workloads/lib/runtime.h"
+#include "workloads/linux/runtime_linux.h"
 
 #include <errno.h>
 #include <stdio.h>

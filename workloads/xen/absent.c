@@ -1,7 +1,7 @@
 /* db-workload built without Xen's libraries: --xen says so. */
 #include <stdio.h>
 
-#include "xen_guest.h"
+#include "workloads/xen/xen_guest.h"
 
 int xen_guest_serve(uint64_t gpa)
 {

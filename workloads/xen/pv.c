@@ -7,10 +7,10 @@
  * way. Grants and the unbound port are made once, when serving starts, so
  * dom0 can map them before it arms a run.
  */
-#include "xen_guest.h"
-#include "../guest/pvfront.h"
-#include "../linux/runtime_linux.h"
-#include "../runtime.h"
+#include "workloads/xen/xen_guest.h"
+#include "workloads/lib/pvfront.h"
+#include "workloads/linux/runtime_linux.h"
+#include "workloads/lib/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>

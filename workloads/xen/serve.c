@@ -5,10 +5,10 @@
  * rect ring exactly as the micro-VM guest runtime does (workloads/guest/
  * runtime.c), so dom0's oracle is the KVM one.
  */
-#include "xenshare.h"
-#include "xen_guest.h"
-#include "../workload.h"
-#include "../linux/runtime_linux.h"
+#include "workloads/xen/xenshare.h"
+#include "workloads/xen/xen_guest.h"
+#include "workloads/workload.h"
+#include "workloads/linux/runtime_linux.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "xenshare.h"
+#include "workloads/xen/xenshare.h"
 
 /* Map the region at guest physical gpa, register it, serve runs forever;
  * returns only on a set-up error. */

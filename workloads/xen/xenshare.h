@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "../protocol.h"
+#include "include/protocol.h"
 
 #define DBX_ABI              1
 #define DBX_XS_DIR           "data/dirtybench"   /* relative to /local/domain/<id> */

@@ -1,0 +1,167 @@
+/* perf record over the measured window; see perf_record.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collectors/perf_record.h"
+
+#define PERF_READY_MS 10000     /* perf reads /proc and synthesises mmaps first */
+#define PERF_ACK_MS 2000
+#define PERF_EXIT_MS 20000      /* writing the file and build ids */
+
+static int fail(struct perf_record *p, const char *what)
+{
+	snprintf(p->error, sizeof(p->error), "%s", what);
+	return -1;
+}
+
+/* perf answers each control command with "ack\n". */
+static int wait_ack(struct perf_record *p, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = p->ack_fd, .events = POLLIN };
+	char buf[16];
+	ssize_t n;
+
+	if (poll(&pfd, 1, timeout_ms) <= 0)
+		return fail(p, "perf did not acknowledge a control command in time");
+	n = read(p->ack_fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return fail(p, "perf exited (see its messages on stderr)");
+	buf[n] = '\0';
+	return strncmp(buf, "ack", 3) ? fail(p, "perf sent an unexpected control reply") : 0;
+}
+
+static int command(struct perf_record *p, const char *cmd, int timeout_ms)
+{
+	size_t len = strlen(cmd);
+
+	if (write(p->ctl_fd, cmd, len) != (ssize_t)len)
+		return fail(p, "writing to perf's control pipe failed");
+	return wait_ack(p, timeout_ms);
+}
+
+static void exec_perf(const struct perf_record *p, pid_t target, int ctl_rd, int ack_wr)
+{
+	char control[64], pid[32];
+	/* Fresh descriptors: the pipe ends are close-on-exec. */
+	int ctl = dup(ctl_rd), ack = dup(ack_wr);
+
+	snprintf(control, sizeof(control), "fd:%d,%d", ctl, ack);
+	snprintf(pid, sizeof(pid), "%d", (int)target);
+	execlp("perf", "perf", "record", "-q", "-g", "-D", "-1", "--control", control,
+	       "-p", pid, "-o", p->path, (char *)NULL);
+	fprintf(stderr, "run-bench: --perf-record: cannot run perf: %s\n", strerror(errno));
+	_exit(127);
+}
+
+int perf_record_start(struct perf_record *p, const char *path)
+{
+	int ctl[2], ack[2];
+	pid_t self = getpid();
+
+	char dir[4096], *slash;
+
+	memset(p, 0, sizeof(*p));
+	p->ctl_fd = p->ack_fd = -1;
+	snprintf(p->path, sizeof(p->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - dir) + 1 : 1, slash ? path : ".");
+	if (access(dir, W_OK)) {
+		snprintf(p->error, sizeof(p->error), "cannot write to %.200s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (pipe2(ctl, O_CLOEXEC))
+		return fail(p, "pipe failed");
+	if (pipe2(ack, O_CLOEXEC)) {
+		close(ctl[0]), close(ctl[1]);
+		return fail(p, "pipe failed");
+	}
+	p->pid = fork();
+	if (p->pid == 0)
+		exec_perf(p, self, ctl[0], ack[1]);
+	close(ctl[0]);
+	close(ack[1]);
+	p->ctl_fd = ctl[1];
+	p->ack_fd = ack[0];
+	if (p->pid < 0) {
+		p->pid = 0;
+		return fail(p, "fork failed");
+	}
+	/* A no-op command: its acknowledgement says perf is attached and listening. */
+	if (command(p, "disable\n", PERF_READY_MS)) {
+		perf_record_stop(p);
+		return -1;
+	}
+	return 0;
+}
+
+int perf_record_enable(struct perf_record *p, bool on)
+{
+	if (!p->pid)
+		return -1;
+	if (on)
+		p->enabled_once = true;
+	return command(p, on ? "enable\n" : "disable\n", PERF_ACK_MS);
+}
+
+static int wait_exit(pid_t pid, int timeout_ms, int *status)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	for (int waited = 0; waited < timeout_ms; waited += 10) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+int perf_record_stop(struct perf_record *p)
+{
+	int status = 0, rc = 0;
+	struct stat st;
+
+	if (!p->pid)
+		return -1;
+	kill(p->pid, SIGINT);
+	if (wait_exit(p->pid, PERF_EXIT_MS, &status)) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		rc = fail(p, "perf did not finish writing in time; killed");
+	} else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+		   !(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT)) {
+		/* perf re-raises the SIGINT that stopped it once the file is written. */
+		rc = fail(p, "perf record failed (see its messages on stderr)");
+	} else if (stat(p->path, &st) || st.st_size == 0) {
+		rc = fail(p, "perf record wrote no data file");
+	}
+	p->pid = 0;
+	close(p->ctl_fd);
+	close(p->ack_fd);
+	p->ctl_fd = p->ack_fd = -1;
+	return p->error[0] ? -1 : rc;
+}
+
+json_t *perf_record_json(const struct perf_record *p)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "path", p->path,
+			      "status", p->error[0] ? "failed" : "ok",
+			      "covers", "run-bench's threads over the measured window (perf record -g -p)");
+
+	if (p->error[0])
+		json_object_set_new(j, "error", json_string(p->error));
+	return j;
+}

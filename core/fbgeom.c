@@ -1,0 +1,57 @@
+/* Framebuffer geometry, tiling, and the sanity limits on both. */
+#include <stdio.h>
+
+#include "core/fbgeom.h"
+#include "include/protocol.h"
+
+#define FB_MIN_DIM 64
+#define FB_MAX_DIM 8192
+
+static uint32_t div_up(uint32_t a, uint32_t b)
+{
+	return (a + b - 1) / b;
+}
+
+int fb_geometry_init(struct fb_geometry *g, uint32_t width, uint32_t height,
+		     uint32_t tile_w, uint32_t tile_h, char *err, size_t errlen)
+{
+	if (width < FB_MIN_DIM || height < FB_MIN_DIM || width > FB_MAX_DIM || height > FB_MAX_DIM ||
+	    width % 2 || height % 2) {
+		snprintf(err, errlen, "resolution %ux%u: width and height must be even and within %u..%u",
+			 width, height, FB_MIN_DIM, FB_MAX_DIM);
+		return -1;
+	}
+	g->width = width;
+	g->height = height;
+	g->stride = width * FB_BYTES_PER_PIXEL;
+	g->bytes = (size_t)g->stride * height;
+	if (g->bytes > DB_VRAM_MAX) {
+		snprintf(err, errlen, "resolution %ux%u needs %zu MiB of VRAM; the guest maps at most %llu MiB",
+			 width, height, g->bytes >> 20, DB_VRAM_MAX >> 20);
+		return -1;
+	}
+	g->pages = (g->bytes + FB_PAGE_SIZE - 1) / FB_PAGE_SIZE;
+	g->tile_w = tile_w ? tile_w : div_up(width, FB_SEED_TILE_COLS);
+	g->tile_h = tile_h ? tile_h : div_up(height, FB_SEED_TILE_ROWS);
+	if (g->tile_w > width || g->tile_h > height || g->tile_w == 0 || g->tile_h == 0) {
+		snprintf(err, errlen, "tile %ux%u does not fit a %ux%u screen", g->tile_w, g->tile_h,
+			 width, height);
+		return -1;
+	}
+	g->cols = div_up(width, g->tile_w);
+	g->rows = div_up(height, g->tile_h);
+	g->ntiles = (size_t)g->cols * g->rows;
+	return 0;
+}
+
+size_t fb_tile_bytes(const struct fb_geometry *g, size_t tile)
+{
+	uint32_t col = (uint32_t)(tile % g->cols), row = (uint32_t)(tile / g->cols);
+	uint32_t w = g->width - col * g->tile_w, h = g->height - row * g->tile_h;
+
+	if (w > g->tile_w)
+		w = g->tile_w;
+	if (h > g->tile_h)
+		h = g->tile_h;
+	return (size_t)w * h * FB_BYTES_PER_PIXEL;
+}

@@ -1,0 +1,239 @@
+/* run-bench: list, run one configuration, or run a matrix of them. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/json_path.h"
+#include "core/result.h"
+#include "core/run.h"
+#include "core/schema.h"
+#include "core/series.h"
+#include "core/strategy.h"
+#include "workloads/workload.h"
+
+static void list_all(void)
+{
+	printf("strategies:\n");
+	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+	{
+		printf("  %-16s %s\n", (*s)->name, (*s)->description);
+		if ((*s)->options)
+			printf("  %-16s   options (--sopt): %s\n", "", (*s)->options);
+	}
+	printf("workloads (options: --wopt name=value,...):\n");
+	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+		printf("  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
+		       (*w)->default_fps_milli / 1000.0);
+		for (const struct workload_option *o = (*w)->options; o->name; o++)
+			printf("  %-16s   %s=%lld (%lld..%lld) %s\n", "", o->name, (long long)o->value,
+			       (long long)o->min, (long long)o->max, o->help);
+	}
+}
+
+static double num(const json_t *r, const char *path)
+{
+	return json_path_num(r, path, -1);
+}
+
+static void print_summary(const json_t *r, const char *path)
+{
+	fprintf(stderr,
+		"%s on %s: %.0f rounds, scan p50 %.1f us p99 %.1f us, %.1f tiles/round of %.0f, "
+		"precision %.3f\n"
+		"  guest %.1f fps (asked %.1f), latency p50 %.2f ms p99 %.2f ms, %.0f frames checked, "
+		"%.0f missed\n  result: %s\n",
+		json_string_value(json_object_get(json_object_get(r, "run"), "strategy")),
+		json_string_value(json_object_get(json_object_get(r, "run"), "workload")),
+		num(r, "scan.rounds"), num(r, "scan.time_us.p50"), num(r, "scan.time_us.p99"),
+		num(r, "dirty.reported_tiles_per_round"), num(r, "dirty.tiles_total"),
+		num(r, "dirty.precision"), num(r, "guest.fps_achieved"), num(r, "guest.fps_asked"),
+		num(r, "latency_us.p50") / 1e3, num(r, "latency_us.p99") / 1e3,
+		num(r, "dirty.frames_checked"), num(r, "dirty.frames_missed"), path);
+	if (json_is_true(json_object_get(json_object_get(r, "vnc"), "client")))
+		fprintf(stderr,
+			"  vnc %s: %.0f updates, %.0f bytes/s on the wire, e2e latency p50 %.2f ms p90 %.2f ms "
+			"p99 %.2f ms max %.2f ms, %.0f stale frames, pixel check %s (%.0f updates checked)\n",
+			json_string_value(json_object_get(json_object_get(r, "vnc"), "encoding")),
+			num(r, "vnc.wire.updates"), num(r, "vnc.wire.bytes_per_s"),
+			num(r, "vnc.e2e.e2e_latency_us.p50") / 1e3, num(r, "vnc.e2e.e2e_latency_us.p90") / 1e3,
+			num(r, "vnc.e2e.e2e_latency_us.p99") / 1e3, num(r, "vnc.e2e.e2e_latency_us.max") / 1e3,
+			num(r, "vnc.e2e.stale_frames"),
+			json_string_value(json_object_get(json_object_get(json_object_get(r, "vnc"), "pixel_check"),
+							  "verdict")),
+			num(r, "vnc.pixel_check.updates_checked"));
+}
+
+static void print_series_summary(const json_t *series)
+{
+	const json_t *sum = json_object_get(series, "summary");
+
+	fprintf(stderr, "  across %d runs (median, cv):", (int)json_integer_value(json_object_get(series, "repeat")));
+	for (const char *const *m = series_metrics; *m; m++) {
+		const json_t *x = json_object_get(sum, *m);
+
+		if (json_is_object(x))
+			fprintf(stderr, "%s %s %.4g (%.1f%%)", m == series_metrics ? "" : ",", *m,
+				json_number_value(json_object_get(x, "median")),
+				100 * json_number_value(json_object_get(x, "cv")));
+	}
+	fputc('\n', stderr);
+}
+
+/* RESULT.json -> RESULT.perf.data, or RESULT.runN.perf.data in a series. */
+static void perf_data_path(char *buf, size_t len, const char *result_path, int run, int repeat)
+{
+	size_t stem = strlen(result_path);
+	char nth[32] = "";
+
+	if (stem > 5 && !strcmp(result_path + stem - 5, ".json"))
+		stem -= 5;
+	if (repeat > 1)
+		snprintf(nth, sizeof(nth), ".run%d", run + 1);
+	snprintf(buf, len, "%.*s%s.perf.data", (int)stem, result_path, nth);
+}
+
+/* One result, or with --repeat a series holding every run. */
+static int run_configuration(struct run_options *opt, const char *result_path, json_t **out)
+{
+	json_t *runs = json_array(), *result;
+	char err[2048], perf_path[4200];
+
+	for (int i = 0; i < opt->repeat; i++) {
+		int status;
+
+		if (opt->perf_record) {
+			perf_data_path(perf_path, sizeof(perf_path), result_path, i, opt->repeat);
+			opt->perf_record_path = perf_path;
+		}
+		status = run_once(opt, &result, err, sizeof(err));
+
+		if (!status && schema_check(result, err, sizeof(err))) {
+			json_decref(result);
+			status = EXIT_RUN_FAILED;
+		}
+		if (status) {
+			fprintf(stderr, "run-bench: %s %s%s: %s\n", opt->strategy, opt->workload,
+				opt->repeat > 1 ? " (a repeat)" : "", err);
+			json_decref(runs);
+			return status;
+		}
+		json_array_append_new(runs, result);
+	}
+	if (opt->repeat == 1) {
+		*out = json_incref(json_array_get(runs, 0));
+		json_decref(runs);
+	} else {
+		*out = series_build(runs);
+	}
+	return EXIT_OK;
+}
+
+static int run_and_write(struct run_options *opt)
+{
+	char err[2048], path[4096];
+	json_t *result;
+	int status;
+
+	if (opt->out)
+		snprintf(path, sizeof(path), "%s", opt->out);
+	else
+		result_default_path(path, sizeof(path), opt->results_dir, opt->strategy, opt->workload,
+				    opt->width, opt->height);
+	status = run_configuration(opt, path, &result);
+	if (status)
+		return status;
+	if (result_write(result, path, err, sizeof(err))) {
+		fprintf(stderr, "run-bench: %s\n", err);
+		json_decref(result);
+		return EXIT_RUN_FAILED;
+	}
+	if (!opt->quiet && opt->repeat == 1)
+		print_summary(result, path);
+	if (!opt->quiet && opt->repeat > 1) {
+		print_summary(json_array_get(json_object_get(result, "runs"), 0), path);
+		print_series_summary(result);
+	}
+	json_decref(result);
+	return EXIT_OK;
+}
+
+static size_t count_names(const char *want, bool strategies)
+{
+	size_t n = 0;
+
+	if (strcmp(want, "all"))
+		return 1;
+	if (strategies)
+		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+			n++;
+	else
+		for (const struct workload_ops *const *w = workload_registry; *w; w++)
+			n++;
+	return n;
+}
+
+static const char *name_at(const char *want, bool strategies, size_t i)
+{
+	if (strcmp(want, "all"))
+		return want;
+	return strategies ? strategy_registry[i]->name : workload_registry[i]->name;
+}
+
+/* Every combination, with progress on a terminal; the first failure does not
+ * stop the others, but the exit status reports it. */
+static int run_matrix(struct run_options *base)
+{
+	size_t ns = count_names(base->strategy, true), nw = count_names(base->workload, false);
+	size_t total = ns * nw, done = 0, failed = 0;
+	time_t t0 = time(NULL);
+	int worst = EXIT_OK;
+
+	if (base->out && strcmp(base->out, "-")) {
+		fprintf(stderr, "run-bench: --out names one file; a matrix writes under --results-dir\n");
+		return EXIT_BAD_INPUT;
+	}
+	for (size_t s = 0; s < ns; s++)
+		for (size_t w = 0; w < nw; w++) {
+			struct run_options opt = *base;
+			int status;
+
+			opt.strategy = name_at(base->strategy, true, s);
+			opt.workload = name_at(base->workload, false, w);
+			if (isatty(STDERR_FILENO) || !base->quiet)
+				fprintf(stderr, "[%zu/%zu] %s %s (%zu left, %lds elapsed)\n", done + 1, total,
+					opt.strategy, opt.workload, total - done - 1, (long)(time(NULL) - t0));
+			status = run_and_write(&opt);
+			if (status > worst)
+				worst = status;
+			failed += status != EXIT_OK;
+			done++;
+		}
+	fprintf(stderr, "matrix: %zu runs, %zu failed, %lds\n", total, failed, (long)(time(NULL) - t0));
+	return worst;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	char err[512];
+	int status = cli_parse(&cli, argc, argv, err, sizeof(err));
+
+	if (status) {
+		fprintf(stderr, "run-bench: %s\n", err);
+		return status;
+	}
+	if (cli.action == CLI_HELP) {
+		cli_usage(stdout);
+		return EXIT_OK;
+	}
+	if (cli.action == CLI_LIST) {
+		list_all();
+		return EXIT_OK;
+	}
+	if (!strcmp(cli.run.strategy, "all") || !strcmp(cli.run.workload, "all"))
+		return run_matrix(&cli.run);
+	return run_and_write(&cli.run);
+}
