@@ -95,4 +95,10 @@ int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);
 int backend_guest_wait_notify(struct backend *be, long timeout_us);
 
+struct run_options;
+struct strategy_ops;
+/* Can this host run sops on opt's back end? EXIT_OK, or EXIT_UNSUPPORTED with
+ * the reason in why (no usable /dev/kvm, no dirty ring, not dom0, ...). */
+int backend_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why, size_t len);
+
 #endif

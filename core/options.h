@@ -46,7 +46,8 @@ struct run_options {
 enum {
 	EXIT_OK = 0,
 	EXIT_RUN_FAILED = 1,    /* guest crash, missed update, hypervisor error */
-	EXIT_BAD_INPUT = 2,     /* bad option, unknown name, host lacks /dev/kvm */
+	EXIT_BAD_INPUT = 2,     /* bad option, unknown name */
+	EXIT_UNSUPPORTED = 4,   /* this host cannot run it (kselftest's skip): no /dev/kvm, no dirty ring, not dom0 */
 };
 
 #endif

@@ -443,3 +443,26 @@ int run_once(const struct run_options *opt, json_t **result, char *err, size_t e
 	free(rs);
 	return status;
 }
+
+int backend_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why, size_t len)
+{
+	const char *xen_why;
+
+	if (opt->backend == RUN_BACKEND_XEN) {
+		if (!xen_built) {
+			snprintf(why, len, "this run-bench was built without Xen's libraries");
+			return EXIT_UNSUPPORTED;
+		}
+		xen_why = xen_backend_unsupported(sops->needs);
+		if (xen_why) {
+			snprintf(why, len, "%s", xen_why);
+			return EXIT_UNSUPPORTED;
+		}
+		return EXIT_OK;
+	}
+	if (kvm_probe(why, len))
+		return EXIT_UNSUPPORTED;
+	if (sops->needs & BACKEND_DIRTY_RING && kvm_probe_dirty_ring(opt->dirty_ring_bytes, why, len))
+		return EXIT_UNSUPPORTED;
+	return EXIT_OK;
+}

@@ -13,3 +13,9 @@ int xen_run_once(const struct run_options *opt, json_t **result, char *err, size
 		 "(scripts/install-deps) and rebuild to use --backend xen");
 	return EXIT_BAD_INPUT;
 }
+
+const char *xen_backend_unsupported(unsigned needs)
+{
+	(void)needs;
+	return "this run-bench was built without Xen's libraries";
+}

@@ -10,6 +10,8 @@
 #include "core/options.h"
 
 extern const bool xen_built;
+/* Why Xen cannot run a strategy needing these backend features, or NULL. */
+const char *xen_backend_unsupported(unsigned needs);
 int xen_run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen);
 
 #endif
