@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 
 #include "collectors/kvm_stats.h"
+#include "core/run_state.h"
 
 static void unavailable(struct kvm_stats *s, const char *why)
 {
@@ -122,3 +123,70 @@ json_t *kvm_stats_json(const struct kvm_stats *s, double frames, double seconds)
 	out = json_pack("{s:b, s:o}", "available", 1, "counters", counters);
 	return out;
 }
+
+/* --- the "kvm_stats" collector: the VM's and the vCPU's ------------------- */
+
+struct kvm_stats_collector {
+	struct kvm_stats vm, vcpu;
+};
+
+static const char *kvm_stats_collect_unsupported(const struct run_state *rs)
+{
+	return rs->kvm_vm_fd < 0 ? "not a KVM guest: KVM_GET_STATS_FD needs a KVM VM and vCPU" : NULL;
+}
+
+static int kvm_stats_collect_open(struct collector *c, struct run_state *rs)
+{
+	struct kvm_stats_collector *k = c->priv;
+
+	kvm_stats_open(&k->vm, rs->kvm_vm_fd);
+	kvm_stats_open(&k->vcpu, rs->kvm_vcpu_fd);
+	return EXIT_OK;
+}
+
+static int kvm_stats_collect_window(struct collector *c, struct run_state *rs, bool start)
+{
+	struct kvm_stats_collector *k = c->priv;
+
+	(void)rs;
+	kvm_stats_mark(&k->vm, start);
+	kvm_stats_mark(&k->vcpu, start);
+	return EXIT_OK;
+}
+
+static json_t *kvm_stats_collect_json(struct collector *c, const struct run_state *rs)
+{
+	const struct kvm_stats_collector *k = c->priv;
+	double frames = (double)rs->oracle.stats.frames_measured;
+
+	return json_pack("{s:s, s:o, s:o}", "source", "KVM_GET_STATS_FD, differenced over the measured window",
+		"vm", kvm_stats_json(&k->vm, frames, rs->measured_s),
+		"vcpu", kvm_stats_json(&k->vcpu, frames, rs->measured_s));
+}
+
+static void kvm_stats_collect_close(struct collector *c, struct run_state *rs)
+{
+	struct kvm_stats_collector *k = c->priv;
+
+	(void)rs;
+	kvm_stats_close(&k->vm);
+	kvm_stats_close(&k->vcpu);
+}
+
+static const struct schema_field kvm_stats_collect_schema[] = {
+	{ "kvm_stats.vm", SCHEMA_OBJ }, { "kvm_stats.vcpu", SCHEMA_OBJ },
+	SCHEMA_END
+};
+
+const struct collector_ops collector_kvm_stats = {
+	.name = "kvm_stats",
+	.key = "kvm_stats",
+	.stage = COLLECT_ARMED,
+	.priv_size = sizeof(struct kvm_stats_collector),
+	.unsupported = kvm_stats_collect_unsupported,
+	.open = kvm_stats_collect_open,
+	.window = kvm_stats_collect_window,
+	.json = kvm_stats_collect_json,
+	.close = kvm_stats_collect_close,
+	.schema = kvm_stats_collect_schema,
+};

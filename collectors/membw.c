@@ -15,6 +15,7 @@
 #endif
 
 #include "collectors/membw.h"
+#include "core/run_state.h"
 
 #define MEMBW_ALIGN (2u << 20)
 
@@ -165,3 +166,60 @@ double membw_floor_ns(size_t bytes)
 
 	return membw_measure(bytes, MEMBW_REPS, &f) ? -1 : f.cold_ns;
 }
+
+/* --- the "calibration" collector: the floor, measured before boot --------- */
+
+struct membw_collector {
+	struct membw_floor floor;
+	bool ok;
+};
+
+/* On the pinned scan thread before any guest runs, so it measures this core
+ * alone (~60 ms). Out of memory is recorded, not fatal. */
+static int membw_collect_open(struct collector *c, struct run_state *rs)
+{
+	struct membw_collector *m = c->priv;
+
+	m->ok = !membw_measure(rs->geo.bytes, MEMBW_REPS, &m->floor);
+	return EXIT_OK;
+}
+
+/* The scan against the floor: how close a full compare is to memory speed,
+ * and what any scan costs in units of one. */
+static json_t *membw_collect_json(struct collector *c, const struct run_state *rs)
+{
+	const struct membw_collector *m = c->priv;
+	const struct membw_floor *f = &m->floor;
+	double p50 = hist_count(&rs->scan_ns) ? hist_percentile(&rs->scan_ns, 50) : -1;
+
+	if (!m->ok)
+		return json_pack("{s:n, s:n, s:s}", "membw_floor_us", "scan_to_floor_ratio",
+				 "reason", "could not allocate the floor's buffers");
+	return json_pack("{s:f, s:o, s:s, s:f, s:o, s:s, s:I, s:I, s:s}",
+		"membw_floor_us", f->cold_ns / 1e3,
+		"scan_to_floor_ratio", p50 >= 0 && f->cold_ns > 0 ? json_real(p50 / f->cold_ns) : json_null(),
+		"floor_method", f->cold_method,
+		"hot_floor_us", f->hot_ns / 1e3,
+		"scan_to_hot_floor_ratio", p50 >= 0 && f->hot_ns > 0 ? json_real(p50 / f->hot_ns) : json_null(),
+		"hot_method", f->hot_method,
+		"bytes_read", (json_int_t)(2 * rs->geo.bytes),
+		"reps", (json_int_t)f->reps,
+		"definition", "best time to compare two equal framebuffer-sized buffers; "
+			      "membw: caches flushed before each repetition, hot: cache-resident");
+}
+
+static const struct schema_field membw_collect_schema[] = {
+	{ "calibration", SCHEMA_OBJ }, { "calibration.membw_floor_us", SCHEMA_NUM_OR_NULL },
+	{ "calibration.scan_to_floor_ratio", SCHEMA_NUM_OR_NULL },
+	SCHEMA_END
+};
+
+const struct collector_ops collector_membw = {
+	.name = "membw",
+	.key = "calibration",
+	.stage = COLLECT_BEFORE_BOOT,
+	.priv_size = sizeof(struct membw_collector),
+	.open = membw_collect_open,
+	.json = membw_collect_json,
+	.schema = membw_collect_schema,
+};

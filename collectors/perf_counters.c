@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collectors/perf_counters.h"
+#include "core/run_state.h"
 
 struct event_spec {
 	const char *name;
@@ -171,3 +172,78 @@ json_t *perf_counters_json(const struct perf_counters *p, double frames, double 
 	}
 	return obj;
 }
+
+/* --- the "perf" collector: the scan thread's and the vCPU thread's -------- */
+
+struct perf_collector {
+	struct perf_counters scan, vcpu;
+	bool vcpu_thread;               /* the guest's vCPU runs on a thread of ours */
+};
+
+#define PERF_SKIPPED "not collected (--no-counters)"
+
+/* --no-counters: for measuring what the counters (tracepoints on every exit) cost. */
+static int perf_collect_open(struct collector *c, struct run_state *rs)
+{
+	struct perf_collector *p = c->priv;
+
+	p->vcpu_thread = rs->vcpu_tid > 0;
+	if (rs->opt->no_counters) {
+		perf_counters_skip(&p->scan, PERF_SKIPPED);
+		perf_counters_skip(&p->vcpu, PERF_SKIPPED);
+		return EXIT_OK;
+	}
+	perf_counters_open(&p->scan, gettid());
+	if (p->vcpu_thread)
+		perf_counters_open(&p->vcpu, rs->vcpu_tid);
+	return EXIT_OK;
+}
+
+static int perf_collect_window(struct collector *c, struct run_state *rs, bool start)
+{
+	struct perf_collector *p = c->priv;
+
+	(void)rs;
+	perf_counters_mark(&p->scan, start);
+	if (p->vcpu_thread)
+		perf_counters_mark(&p->vcpu, start);
+	return EXIT_OK;
+}
+
+static json_t *perf_collect_json(struct collector *c, const struct run_state *rs)
+{
+	const struct perf_collector *p = c->priv;
+	double frames = (double)rs->oracle.stats.frames_measured;
+	json_t *vcpu = p->vcpu_thread ? perf_counters_json(&p->vcpu, frames, rs->measured_s) :
+			json_pack("{s:b, s:s}", "available", 0, "reason",
+				  rs->no_vcpu_tid ? rs->no_vcpu_tid : "no host thread runs the guest's vCPU");
+
+	return json_pack("{s:s, s:o, s:o}", "source", "perf_event_open per thread, over the measured window",
+		"vcpu_thread", vcpu, "scan_thread", perf_counters_json(&p->scan, frames, rs->measured_s));
+}
+
+static void perf_collect_close(struct collector *c, struct run_state *rs)
+{
+	struct perf_collector *p = c->priv;
+
+	(void)rs;
+	perf_counters_close(&p->scan);
+	perf_counters_close(&p->vcpu);
+}
+
+static const struct schema_field perf_collect_schema[] = {
+	{ "perf.vcpu_thread", SCHEMA_OBJ }, { "perf.scan_thread", SCHEMA_OBJ },
+	SCHEMA_END
+};
+
+const struct collector_ops collector_perf_counters = {
+	.name = "perf_counters",
+	.key = "perf",
+	.stage = COLLECT_ARMED,
+	.priv_size = sizeof(struct perf_collector),
+	.open = perf_collect_open,
+	.window = perf_collect_window,
+	.json = perf_collect_json,
+	.close = perf_collect_close,
+	.schema = perf_collect_schema,
+};

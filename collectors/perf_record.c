@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "collectors/perf_record.h"
+#include "core/run_state.h"
 
 #define PERF_READY_MS 10000     /* perf reads /proc and synthesises mmaps first */
 #define PERF_ACK_MS 2000
@@ -165,3 +166,72 @@ json_t *perf_record_json(const struct perf_record *p)
 		json_object_set_new(j, "error", json_string(p->error));
 	return j;
 }
+
+/* --- the "run.perf_record" collector: --perf-record ----------------------- */
+
+static bool perf_record_wanted(const struct run_options *opt)
+{
+	return opt->perf_record;
+}
+
+/* Once the vCPU thread exists: perf attaches to the threads it finds. */
+static int perf_record_collect_open(struct collector *c, struct run_state *rs)
+{
+	struct perf_record *p = c->priv;
+
+	if (perf_record_start(p, rs->opt->perf_record_path))
+		return run_fail(rs, EXIT_BAD_INPUT, "--perf-record: %s", p->error);
+	return EXIT_OK;
+}
+
+static int perf_record_collect_window(struct collector *c, struct run_state *rs, bool start)
+{
+	struct perf_record *p = c->priv;
+
+	if (perf_record_enable(p, start))
+		return run_fail(rs, EXIT_RUN_FAILED, "--perf-record: %s", p->error);
+	return EXIT_OK;
+}
+
+static int perf_record_collect_finish(struct collector *c, struct run_state *rs)
+{
+	struct perf_record *p = c->priv;
+
+	if (perf_record_stop(p))
+		return run_fail(rs, EXIT_RUN_FAILED, "--perf-record: %s", p->error);
+	return EXIT_OK;
+}
+
+static json_t *perf_record_collect_json(struct collector *c, const struct run_state *rs)
+{
+	(void)rs;
+	return perf_record_json(c->priv);
+}
+
+static void perf_record_collect_close(struct collector *c, struct run_state *rs)
+{
+	struct perf_record *p = c->priv;
+
+	(void)rs;
+	if (p->pid)
+		perf_record_stop(p);
+}
+
+static const struct schema_field perf_record_collect_schema[] = {
+	{ "run.perf_record", SCHEMA_OBJ },
+	SCHEMA_END
+};
+
+const struct collector_ops collector_perf_record = {
+	.name = "perf_record",
+	.key = "run.perf_record",
+	.stage = COLLECT_ARMED,
+	.priv_size = sizeof(struct perf_record),
+	.wanted = perf_record_wanted,
+	.open = perf_record_collect_open,
+	.window = perf_record_collect_window,
+	.finish = perf_record_collect_finish,
+	.json = perf_record_collect_json,
+	.close = perf_record_collect_close,
+	.schema = perf_record_collect_schema,
+};

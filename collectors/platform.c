@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #endif
 #include "collectors/platform.h"
+#include "core/run_state.h"
 #include "revision.h"
 
 #include <errno.h>
@@ -300,3 +301,25 @@ int platform_git_revision(char *buf, size_t len)
 	n = snprintf(buf, len, "%s", DB_GIT_REVISION);
 	return n >= 0 && (size_t)n < len ? 0 : -1;
 }
+
+/* --- the "platform" collector: what the back end says it ran on ----------- */
+
+static json_t *platform_collect_json(struct collector *c, const struct run_state *rs)
+{
+	(void)c;
+	return rs->brun->platform((struct run_state *)rs);
+}
+
+static const struct schema_field platform_collect_schema[] = {
+	{ "platform", SCHEMA_OBJ }, { "platform.backend", SCHEMA_STR }, { "platform.kernel", SCHEMA_STR },
+	{ "platform.cpu_model", SCHEMA_STR }, { "platform.nested", SCHEMA_BOOL },
+	SCHEMA_END
+};
+
+const struct collector_ops collector_platform = {
+	.name = "platform",
+	.key = "platform",
+	.stage = COLLECT_ARMED,
+	.json = platform_collect_json,
+	.schema = platform_collect_schema,
+};

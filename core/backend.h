@@ -33,6 +33,9 @@ struct backend;
 struct backend_ops {
 	const char *name;
 	unsigned features;
+	/* The calls behind dirty_log_*, for the result: [0] get-and-reprotect,
+	 * [1] manual (fetch, then clear). */
+	const char *dirty_log_api[2];
 	int (*dirty_log_start)(struct backend *be, bool manual);
 	int (*dirty_log_stop)(struct backend *be);
 	/* Fill pages (one bit per VRAM page). Non-manual: also re-protects. */

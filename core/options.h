@@ -1,9 +1,11 @@
-/* Everything that defines one run; filled by the CLI (bench/cli.c). */
+/* Everything that defines one run; filled by the CLI (core/cli.c). */
 #ifndef DIRTYBENCH_OPTIONS_H
 #define DIRTYBENCH_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "core/status.h"
 
 enum run_backend { RUN_BACKEND_KVM = 0, RUN_BACKEND_XEN };
 
@@ -40,14 +42,6 @@ struct run_options {
 	const char *vnc_dump;           /* test aid: what other clients were sent, as PPM */
 	int argc;
 	char **argv;
-};
-
-/* Exit statuses of the whole program. */
-enum {
-	EXIT_OK = 0,
-	EXIT_RUN_FAILED = 1,    /* guest crash, missed update, hypervisor error */
-	EXIT_BAD_INPUT = 2,     /* bad option, unknown name */
-	EXIT_UNSUPPORTED = 4,   /* this host cannot run it (kselftest's skip): no /dev/kvm, no dirty ring, not dom0 */
 };
 
 #endif

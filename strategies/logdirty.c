@@ -116,9 +116,9 @@ static void logdirty_report(struct strategy *s, json_t *obj)
 {
 	struct logdirty_priv *p = s->priv;
 
-	json_object_set_new(obj, "api", json_string(p->manual ?
-		"KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (MANUAL_DIRTY_LOG_PROTECT2, INITIALLY_SET)" :
-		"KVM_GET_DIRTY_LOG"));
+	/* What this back end really called: the same strategy is KVM's dirty log
+	 * on KVM and Xen's track_dirty_vram or PEEK/CLEAN on Xen. */
+	json_object_set_new(obj, "api", json_string(s->be->ops->dirty_log_api[p->manual]));
 	json_object_set_new(obj, "slot_pages", json_integer((json_int_t)s->be->vram_slot_pages));
 	json_object_set_new(obj, "pages_reported", json_integer((json_int_t)p->pages_reported));
 	json_object_set_new(obj, "pages_per_round", p->rounds ?
@@ -128,7 +128,7 @@ static void logdirty_report(struct strategy *s, json_t *obj)
 
 const struct strategy_ops strategy_logdirty = {
 	.name = "logdirty",
-	.description = "KVM dirty log of the VRAM slot: KVM_GET_DIRTY_LOG (get and re-protect)",
+	.description = "hypervisor dirty log of VRAM, got and re-protected in one call (KVM_GET_DIRTY_LOG; Xen track_dirty_vram)",
 	.needs = BACKEND_DIRTY_LOG,
 	.init = logdirty_init,
 	.start = logdirty_start,
@@ -140,7 +140,7 @@ const struct strategy_ops strategy_logdirty = {
 
 const struct strategy_ops strategy_logdirty_manual = {
 	.name = "logdirty-manual",
-	.description = "KVM dirty log, manual protect: KVM_GET_DIRTY_LOG then KVM_CLEAR_DIRTY_LOG (as QEMU)",
+	.description = "hypervisor dirty log, fetched then re-protected (KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG as QEMU; Xen PEEK + CLEAN)",
 	.needs = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL,
 	.init = logdirty_manual_init,
 	.start = logdirty_start,

@@ -208,6 +208,8 @@ static int kvm_guest_wait_notify(struct backend *be, long timeout_us)
 
 const struct backend_ops kvm_backend_ops = {
 	.name = "kvm",
+	.dirty_log_api = { "KVM_GET_DIRTY_LOG",
+			   "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (MANUAL_DIRTY_LOG_PROTECT2, INITIALLY_SET)" },
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
 		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS,

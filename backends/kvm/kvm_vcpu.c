@@ -14,19 +14,9 @@
 #include <unistd.h>
 
 #include "backends/kvm/kvm_vcpu.h"
+#include "core/cpu.h"
 
 enum step { STEP_CONTINUE, STEP_DONE, STEP_FAILED };
-
-void vcpu_pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	(void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
 
 static void set_state(struct vcpu_thread *t, enum vcpu_state state)
 {
@@ -263,7 +253,7 @@ static void *vcpu_main(void *arg)
 	struct vcpu_thread *t = arg;
 	enum step step = STEP_CONTINUE;
 
-	vcpu_pin_self(t->cpu);
+	cpu_pin_self(t->cpu);
 	atomic_store(&t->os_tid, (int)gettid());
 	while (step == STEP_CONTINUE) {
 		uint64_t before = clock_tsc(), after;

@@ -65,7 +65,4 @@ void vcpu_thread_destroy(struct vcpu_thread *t);
  * until it has (arg: the struct vcpu_thread). 0, or -1 if the vCPU is gone. */
 int vcpu_thread_request_tlb_flush(void *arg);
 
-/* Pin the calling thread; ignores failure (one-CPU hosts). */
-void vcpu_pin_self(int cpu);
-
 #endif

@@ -1,21 +1,24 @@
-/* run-bench built without Xen's libraries (libxen-dev was not found). */
+/* run-bench built without Xen's libraries (libxen-dev was not found): the Xen
+ * back end exists only to say so, as "this host cannot run it". */
 #include <stdio.h>
 
 #include "backends/xen/xen_run.h"
+#include "core/backend_run.h"
 
 const bool xen_built = false;
 
-int xen_run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen)
+static int xen_absent_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why,
+			    size_t len)
 {
 	(void)opt;
-	*result = NULL;
-	snprintf(err, errlen, "this run-bench was built without Xen's libraries: install libxen-dev "
+	(void)sops;
+	snprintf(why, len, "this run-bench was built without Xen's libraries: install libxen-dev "
 		 "(scripts/install-deps) and rebuild to use --backend xen");
-	return EXIT_BAD_INPUT;
+	return EXIT_UNSUPPORTED;
 }
 
-const char *xen_backend_unsupported(unsigned needs)
-{
-	(void)needs;
-	return "this run-bench was built without Xen's libraries";
-}
+const struct backend_run_ops xen_run_ops = {
+	.name = "xen",
+	.scan_cpu = -1,
+	.probe = xen_absent_probe,
+};

@@ -17,6 +17,8 @@
 
 const struct backend_ops xen_backend_ops = {
 	.name = "xen",
+	.dirty_log_api = { "xendevicemodel_track_dirty_vram (VRAM's GFN range; fetches and re-protects)",
+			   "xc_logdirty_control PEEK, then CLEAN (whole domain)" },
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_PV_PAGE | BACKEND_GUEST_EVENTS |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_GUEST_TLB_FLUSH,
 	.dirty_log_start = xen_logdirty_start,

@@ -1,8 +1,8 @@
 /*
- * One run on Xen, from dom0: attach to the domU by name, ask db-workload
- * --xen in it to start the workload, measure the clock offset, scan at a
- * fixed rate with the oracle checking every round, stop, and build the same
- * result as the KVM driver (bench/run.c) with a Xen platform block.
+ * The Xen back end's run (core/backend_run.h), from dom0: attach to the domU
+ * by name, ask db-workload --xen in it to start the workload, measure the
+ * clock offset, and report what only Xen can say (its platform, log-dirty and
+ * PV counters, the TLB flushes it was asked for).
  *
  * Clocks: dom0 and the PVH domU (tsc_mode "native") read the same TSC, apart
  * from the offset Xen gives the domU; it is measured by a ping-pong through
@@ -10,19 +10,15 @@
  * keeping the sample with the shortest round trip, before and after the run,
  * so the drift between the two is in the result too.
  */
-#define DIRTYBENCH_RUN_STATE
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <xenctrl.h>
 
-#include "core/result.h"
-#include "core/run.h"
-#include "backends/xen/xen_run.h"
 #include "backends/xen/xen.h"
+#include "backends/xen/xen_run.h"
+#include "core/run_state.h"
 
 const bool xen_built = true;
 
@@ -42,15 +38,15 @@ struct xen_cal {
 };
 
 struct xen_run {
-	struct run_state rs;
 	struct xen_dom dom;
 	struct xen_cal cal_start, cal_end;
 	int64_t last_check_ns;
+	bool attached;
 };
 
 static struct xen_run *xen_run_of(struct run_state *rs)
 {
-	return (struct xen_run *)rs;    /* rs is its first member */
+	return rs->backend_priv;
 }
 
 static int calibrate(struct xen_dom *d, struct xen_cal *cal)
@@ -75,94 +71,103 @@ static int calibrate(struct xen_dom *d, struct xen_cal *cal)
 	return 0;
 }
 
-/* Ask the domU for a run and wait until its workload is READY. */
-static int start_guest(struct xen_run *xr, char *err, size_t len)
+/* dom0 with privcmd, and every back-end feature the strategy needs. */
+static int xen_run_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why, size_t len)
 {
-	struct dbx_share *sh = xr->dom.share;
+	const char *missing = xen_backend_unsupported(sops->needs);
+	xc_interface *xc;
+
+	(void)opt;
+	if (missing) {
+		snprintf(why, len, "%s", missing);
+		return EXIT_UNSUPPORTED;
+	}
+	xc = xc_interface_open(NULL, NULL, 0);
+	if (!xc) {
+		snprintf(why, len, "not dom0, or no privcmd: cannot open libxenctrl: %s", strerror(errno));
+		return EXIT_UNSUPPORTED;
+	}
+	xc_interface_close(xc);
+	return EXIT_OK;
+}
+
+static int xen_run_open(struct run_state *rs)
+{
+	struct xen_run *xr = xen_run_of(rs);
+	struct xen_dom *d = &xr->dom;
+	xc_physinfo_t info = { 0 };
+
+	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
+		return run_fail(rs, EXIT_BAD_INPUT, "framebuffer larger than the domU region's %llu MiB of VRAM",
+				(unsigned long long)(DBX_VRAM_MAX >> 20));
+	xr->attached = true;            /* xen_dom_detach undoes a partial attach too */
+	xr->last_check_ns = clock_mono_ns();
+	if (xen_dom_attach(d, rs->opt->domain, DBX_VRAM_OFF + (uint64_t)rs->geo.stride * rs->geo.height,
+			   rs->error, sizeof(rs->error)))
+		return EXIT_BAD_INPUT;
+	if (xc_physinfo(d->xc, &info) || !info.cpu_khz)
+		return run_fail(rs, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
+	d->tsc_khz = info.cpu_khz;
+	xen_backend_init(d, &rs->geo);
+	rs->be = &d->be;
+	rs->tsc_khz = d->tsc_khz;
+	rs->rect_ring = (const struct db_rect *)(d->region + DBX_RECTS_OFF);
+	rs->no_vcpu_tid = "the domU's vCPU is not a dom0 thread";
+	if (calibrate(d, &xr->cal_start))
+		return run_fail(rs, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
+	d->be.guest_tsc_offset = xr->cal_start.offset;
+	run_fill_control(rs, d->be.control, (uint32_t)DBX_VRAM_MAX, 0);
+	if (rs->sops->needs & BACKEND_PV_PAGE && xen_pv_open(d, rs->error, sizeof(rs->error)))
+		return EXIT_RUN_FAILED;
+	return EXIT_OK;
+}
+
+/* Ask the domU for a run and wait until its workload is READY. */
+static int xen_run_start_guest(struct run_state *rs)
+{
+	struct xen_dom *d = &xen_run_of(rs)->dom;
+	struct dbx_share *sh = d->share;
 	uint64_t req = sh->served + 1;
 	int64_t deadline = clock_mono_ns() + READY_TIMEOUT_MS * 1000000ll;
 
 	if (sh->state == DBX_RUNNING || sh->state == DBX_READY)
-		return run_error(err, len, EXIT_RUN_FAILED, "the domU is already serving a run");
+		return run_fail(rs, EXIT_RUN_FAILED, "the domU is already serving a run");
 	barrier();
 	sh->request = req;
-	for (;;) {
-		if (sh->served == req && sh->state == DBX_READY)
-			return EXIT_OK;
+	while (!(sh->served == req && sh->state == DBX_READY)) {
 		if (sh->served == req && sh->state == DBX_FAILED)
-			return run_error(err, len, EXIT_RUN_FAILED, "the domU failed to start: %s", sh->message);
+			return run_fail(rs, EXIT_RUN_FAILED, "the domU failed to start: %s", sh->message);
 		if (clock_mono_ns() > deadline)
-			return run_error(err, len, EXIT_RUN_FAILED, "the domU did not start the workload within %d s",
-				         READY_TIMEOUT_MS / 1000);
+			return run_fail(rs, EXIT_RUN_FAILED, "the domU did not start the workload within %d s",
+					READY_TIMEOUT_MS / 1000);
 		usleep(1000);
 	}
-}
-
-static int attach(struct xen_run *xr, char *err, size_t len)
-{
-	struct run_state *rs = &xr->rs;
-	struct xen_dom *d = &xr->dom;
-	xc_physinfo_t info = { 0 };
-	const char *why = xen_backend_unsupported(rs->sops->needs);
-
-	if (why)
-		return run_error(err, len, EXIT_BAD_INPUT, "strategy %s is not supported on Xen: %s",
-			         rs->sops->name, why);
-	if (!rs->opt->domain)
-		return run_error(err, len, EXIT_BAD_INPUT, "--backend xen needs --domain NAME");
-	if ((uint64_t)rs->geo.stride * rs->geo.height > DBX_VRAM_MAX)
-		return run_error(err, len, EXIT_BAD_INPUT,
-				 "framebuffer larger than the domU region's %llu MiB of VRAM",
-				 (unsigned long long)(DBX_VRAM_MAX >> 20));
-	if (xen_dom_attach(d, rs->opt->domain, DBX_VRAM_OFF + (uint64_t)rs->geo.stride * rs->geo.height, err, len))
-		return EXIT_BAD_INPUT;
-	if (xc_physinfo(d->xc, &info) || !info.cpu_khz)
-		return run_error(err, len, EXIT_RUN_FAILED, "xc_physinfo: %s", strerror(errno));
-	d->tsc_khz = info.cpu_khz;
-	xen_backend_init(d, &rs->geo);
-	return EXIT_OK;
-}
-
-static int boot(struct xen_run *xr, char *err, size_t len)
-{
-	struct run_state *rs = &xr->rs;
-	struct xen_dom *d = &xr->dom;
-	int status;
-
-	if (calibrate(d, &xr->cal_start))
-		return run_error(err, len, EXIT_RUN_FAILED, "the domU does not answer clock calibration");
-	d->be.guest_tsc_offset = xr->cal_start.offset;
-	run_fill_control(rs, d->be.control, (uint32_t)DBX_VRAM_MAX, 0, d->tsc_khz);
-	if (rs->sops->needs & BACKEND_PV_PAGE && xen_pv_open(d, err, len))
-		return EXIT_RUN_FAILED;
-	if (strategy_init_with_options(&rs->strategy, rs->sops, &d->be, rs->opt->strategy_options))
-		return run_error(err, len, rs->strategy.bad_input ? EXIT_BAD_INPUT : EXIT_RUN_FAILED,
-			         "%s", rs->strategy.error);
-	if ((status = run_setup_scan(rs, d->tsc_khz, err, len)) || (status = start_guest(xr, err, len)))
-		return status;
 	if (rs->sops->needs & BACKEND_GUEST_PAGETABLES &&
-	    xen_pt_find_root(d, d->be.control->fb_gva, rs->geo.pages, err, len))
+	    xen_pt_find_root(d, d->be.control->fb_gva, rs->geo.pages, rs->error, sizeof(rs->error)))
 		return EXIT_RUN_FAILED;
-	if ((status = run_arm(rs, (const struct db_rect *)(d->region + DBX_RECTS_OFF), err, len)))
-		return status;
-	barrier();
-	d->share->go = d->share->served;        /* armed: the domU may draw frame 0 */
 	return EXIT_OK;
 }
 
-static int guest_trouble(struct xen_run *xr, char *err, size_t len)
+static void xen_run_go(struct run_state *rs)
 {
-	if (xr->dom.share->state == DBX_FAILED)
-		return run_error(err, len, EXIT_RUN_FAILED, "the domU's workload failed: %s",
-				 xr->dom.share->message);
-	if (!xen_dom_alive(&xr->dom))
-		return run_error(err, len, EXIT_RUN_FAILED, "the domU died");
+	struct dbx_share *sh = xen_run_of(rs)->dom.share;
+
+	barrier();
+	sh->go = sh->served;            /* armed: the domU may draw frame 0 */
+}
+
+static int guest_trouble(struct run_state *rs)
+{
+	struct xen_dom *d = &xen_run_of(rs)->dom;
+
+	if (d->share->state == DBX_FAILED)
+		return run_fail(rs, EXIT_RUN_FAILED, "the domU's workload failed: %s", d->share->message);
+	if (!xen_dom_alive(d))
+		return run_fail(rs, EXIT_RUN_FAILED, "the domU died");
 	return EXIT_OK;
 }
 
-/* --- the domU, for run_measure (bench/run.c) ------------------------------ */
-
-static int xen_guest_check(struct run_state *rs, char *err, size_t len)
+static int xen_run_check(struct run_state *rs)
 {
 	struct xen_run *xr = xen_run_of(rs);
 	int64_t now = clock_mono_ns();
@@ -170,43 +175,47 @@ static int xen_guest_check(struct run_state *rs, char *err, size_t len)
 	if (now - xr->last_check_ns < CHECK_EVERY_NS)
 		return EXIT_OK;
 	xr->last_check_ns = now;
-	return guest_trouble(xr, err, len);
+	return guest_trouble(rs);
 }
 
-static uint64_t xen_guest_progress(struct run_state *rs)
+static uint64_t xen_run_progress(struct run_state *rs)
 {
 	return rs->be->control->frames_published;
 }
 
-static int xen_guest_stalled(struct run_state *rs, char *err, size_t len)
+static int xen_run_stalled(struct run_state *rs)
 {
-	(void)rs;
-	return run_error(err, len, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)",
-			 WATCHDOG_S);
+	return run_fail(rs, EXIT_RUN_FAILED, "the domU published no frame for %.0f s (watchdog)", WATCHDOG_S);
 }
 
-static int xen_guest_stop(struct run_state *rs, char *err, size_t len)
+static int xen_run_stop(struct run_state *rs)
 {
-	struct xen_run *xr = xen_run_of(rs);
+	struct xen_dom *d = &xen_run_of(rs)->dom;
 	int64_t deadline = clock_mono_ns() + STOP_TIMEOUT_MS * 1000000ll;
 
-	rs->be->control->stop = 1;
-	while (xr->dom.share->state == DBX_READY) {
+	d->be.control->stop = 1;
+	while (d->share->state == DBX_READY) {
 		if (clock_mono_ns() > deadline)
-			return run_error(err, len, EXIT_RUN_FAILED, "the domU did not stop within %d s",
-				         STOP_TIMEOUT_MS / 1000);
+			return run_fail(rs, EXIT_RUN_FAILED, "the domU did not stop within %d s",
+					STOP_TIMEOUT_MS / 1000);
 		usleep(1000);
 	}
-	return guest_trouble(xr, err, len);
+	return guest_trouble(rs);
 }
 
-static const struct run_guest_ops xen_guest = {
-	.check = xen_guest_check,
-	.progress = xen_guest_progress,
-	.watchdog_s = WATCHDOG_S,
-	.stalled = xen_guest_stalled,
-	.stop = xen_guest_stop,
-};
+static int xen_run_finish(struct run_state *rs)
+{
+	struct xen_run *xr = xen_run_of(rs);
+
+	if (calibrate(&xr->dom, &xr->cal_end))
+		return run_fail(rs, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
+	return EXIT_OK;
+}
+
+static json_t *xen_run_platform(struct run_state *rs)
+{
+	return xen_platform_json(&xen_run_of(rs)->dom);
+}
 
 static json_t *cal_json(const struct xen_cal *c)
 {
@@ -214,83 +223,83 @@ static json_t *cal_json(const struct xen_cal *c)
 			 "uncertainty_cycles", (json_int_t)(c->rtt / 2), "samples", (int)c->samples);
 }
 
-/* The shared result, with what differs on Xen put in place. */
-static json_t *build(struct xen_run *xr)
+static json_t *tsc_calibration_json(const struct xen_run *xr)
 {
-	struct run_state *rs = &xr->rs;
-	json_t *r = result_build(rs), *guest, *cal;
+	json_t *cal = cal_json(&xr->cal_start);
 
-	if (!r)
-		return NULL;
-	guest = json_object_get(r, "guest");
-	cal = cal_json(&xr->cal_start);
 	json_object_set_new(cal, "after_run", cal_json(&xr->cal_end));
 	json_object_set_new(cal, "drift_cycles", json_integer((json_int_t)(xr->cal_end.offset - xr->cal_start.offset)));
 	json_object_set_new(cal, "method", json_string("ping-pong through the shared handshake page, "
 		"shortest round trip of the samples; domU and dom0 read the same TSC (tsc_mode native)"));
-	json_object_set_new(guest, "tsc_calibration", cal);
+	return cal;
+}
+
+static int xen_run_result(struct run_state *rs, json_t *r)
+{
+	struct xen_run *xr = xen_run_of(rs);
+	struct xen_dom *d = &xr->dom;
+	json_t *guest = json_object_get(r, "guest");
+
+	if (!guest)
+		return -1;
+	json_object_set_new(guest, "tsc_calibration", tsc_calibration_json(xr));
 	json_object_set_new(guest, "cpu_probe", json_pack("{s:n, s:s}", "ring3_ns_per_iter",
 		"reason", "not measured on Xen: the workload runs as a Linux process in the domU"));
-	json_object_set_new(guest, "frames_total", json_integer((json_int_t)xr->dom.be.control->frames_published));
-	json_object_set_new(r, "platform", xen_platform_json(&xr->dom));
+	json_object_set_new(guest, "frames_total", json_integer((json_int_t)d->be.control->frames_published));
 	json_object_set_new(r, "exits", json_pack("{s:s, s:n, s:n, s:n, s:s}", "source", "none",
 		"exits", "io_exits", "exits_per_frame",
 		"reason", "Xen exposes no per-domain exit counters to dom0"));
-	json_object_del(r, "kvm_stats");
-	json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I, s:s}", "faults", xen_faults_json(&xr->dom),
-		"logdirty", xen_logdirty_json(&xr->dom), "pv", xen_pv_json(&xr->dom),
-		"tlb_flushes", (json_int_t)xr->dom.flushes, "tlb_flush_method",
+	return json_object_set_new(r, "xen", json_pack("{s:o, s:o, s:o, s:I, s:s}",
+		"faults", xen_faults_json(d), "logdirty", xen_logdirty_json(d), "pv", xen_pv_json(d),
+		"tlb_flushes", (json_int_t)d->flushes, "tlb_flush_method",
 		"p2m type of one spare page of the region flipped (xendevicemodel_set_mem_type), "
 		"which makes Xen flush the domU's TLB"));
-	json_object_set_new(json_object_get(r, "perf"), "vcpu_thread", json_pack("{s:b, s:s}",
-		"available", 0, "reason", "the domU's vCPU is not a dom0 thread"));
-	return r;
 }
 
-int xen_run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen)
+/* The domain outlives the run (a KVM VM does not): after a failure, leave the
+ * domU ready for the next run; the driver then stops the strategy, so
+ * log-dirty is not left on for the next run either. */
+static void xen_run_halt(struct run_state *rs)
 {
-	struct xen_run *xr = calloc(1, sizeof(*xr));
-	struct run_state *rs;
-	time_t now = time(NULL);
-	int status;
+	struct xen_dom *d = &xen_run_of(rs)->dom;
 
-	*result = NULL;
-	if (!xr)
-		return run_error(err, errlen, EXIT_RUN_FAILED, "out of memory");
-	rs = &xr->rs;
-	rs->guest = &xen_guest;
-	rs->be = &xr->dom.be;
-	xr->last_check_ns = clock_mono_ns();
-	rs->vm.kvm_fd = -1;
-	rs->vm_stats.fd = rs->vcpu_stats.fd = -1;
-	strftime(rs->started_at, sizeof(rs->started_at), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	status = run_prepare(rs, opt, err, errlen);
-	if (!status)
-		rs->membw_ok = !membw_measure(rs->geo.bytes, MEMBW_REPS, &rs->membw);
-	if (!status)
-		status = attach(xr, err, errlen);
-	if (!status)
-		status = boot(xr, err, errlen);
-	if (!status)
-		status = run_measure(rs, err, errlen);
-	if (!status && calibrate(&xr->dom, &xr->cal_end))
-		status = run_error(err, errlen, EXIT_RUN_FAILED, "the domU stopped answering clock calibration");
-	if (status && xr->dom.share)
-		xr->dom.be.control->stop = 1;   /* leave the domU ready for the next run */
-	/* The domain outlives the run (a KVM VM does not): a strategy left
-	 * started would leave log-dirty on for the next run. */
-	if (rs->strategy_started)
-		strategy_stop(&rs->strategy);
-	if (!status) {
-		*result = build(xr);
-		if (!*result)
-			status = run_error(err, errlen, EXIT_RUN_FAILED, "could not build the result");
-	}
-	strategy_fini(&rs->strategy);
-	dirty_set_free(&rs->dirty);
-	oracle_fini(&rs->oracle);
-	perf_counters_close(&rs->perf_scan);
-	xen_dom_detach(&xr->dom);
-	free(xr);
-	return status;
+	if (d->share && d->be.control)
+		d->be.control->stop = 1;
 }
+
+static void xen_run_close(struct run_state *rs)
+{
+	struct xen_run *xr = xen_run_of(rs);
+
+	if (xr->attached)
+		xen_dom_detach(&xr->dom);
+}
+
+static const struct schema_field xen_run_schema[] = {
+	{ "platform.xen.version", SCHEMA_STR }, { "xen.faults", SCHEMA_OBJ }, { "xen.logdirty", SCHEMA_OBJ },
+	{ "exits.reason", SCHEMA_STR }, { "guest.tsc_calibration.offset_cycles", SCHEMA_INT },
+	{ "guest.tsc_calibration.uncertainty_cycles", SCHEMA_INT },
+	{ "guest.tsc_calibration.drift_cycles", SCHEMA_INT }, { "guest.cpu_probe", SCHEMA_OBJ },
+	SCHEMA_END
+};
+
+const struct backend_run_ops xen_run_ops = {
+	.name = "xen",
+	.priv_size = sizeof(struct xen_run),
+	.scan_cpu = -1,                 /* dom0's vCPUs are Xen's to place */
+	.probe = xen_run_probe,
+	.open = xen_run_open,
+	.start_guest = xen_run_start_guest,
+	.go = xen_run_go,
+	.check = xen_run_check,
+	.progress = xen_run_progress,
+	.watchdog_s = WATCHDOG_S,
+	.stalled = xen_run_stalled,
+	.stop = xen_run_stop,
+	.finish = xen_run_finish,
+	.platform = xen_run_platform,
+	.result = xen_run_result,
+	.halt = xen_run_halt,
+	.close = xen_run_close,
+	.schema = xen_run_schema,
+};

@@ -3,7 +3,7 @@
  * region db-workload --xen registered (workloads/xen/xenshare.h). One job per
  * file: dom.c attaches and maps, backend.c is the back-end ops table,
  * logdirty.c Xen's two dirty logs, pv.c the pvbitmap page and event channel,
- * run.c the run driver, platform.c what Xen says about itself.
+ * run.c the run (attach, handshake, clocks, its result), platform.c what Xen says about itself.
  */
 #ifndef DIRTYBENCH_XEN_H
 #define DIRTYBENCH_XEN_H
@@ -85,9 +85,6 @@ void xen_pt_release(struct xen_dom *d);
 /* platform.c */
 json_t *xen_platform_json(struct xen_dom *d);
 json_t *xen_faults_json(struct xen_dom *d);
-
-/* run.c */
-int xen_run_once(const struct run_options *opt, json_t **result, char *err, size_t errlen);
 
 static inline struct xen_dom *xen_dom_of(struct backend *be)
 {
