@@ -199,7 +199,7 @@ static const char *platform_kvm_module(json_t *kvm)
 	return chosen;
 }
 
-/* PVM has no EPT/NPT path: it is shadow paging (PLATFORM.md). An unknown
+/* PVM has no EPT/NPT path: it is shadow paging (docs/HOST.md). An unknown
  * module (another architecture) is not guessed at. */
 static const char *platform_kvm_paging(const char *module, const json_t *kvm)
 {

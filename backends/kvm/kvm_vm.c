@@ -2,7 +2,7 @@
  * Building the KVM micro-VM: memory slots, the guest's page tables and
  * descriptor tables, the guest image, and a vCPU that starts in 64-bit ring 3.
  * Ring 3 because on shadow-paging/PVM hosts ring-0 guest code is emulated
- * instruction by instruction (../shared/PLATFORM.md); ring 0 only ever runs
+ * instruction by instruction (docs/HOST.md); ring 0 only ever runs
  * the exception stubs.
  */
 #include <elf.h>
