@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "core/cli.h"
-#include "backends/xen/xen_run.h"
 
 static const char usage_text[] =
 "usage: run-bench [options] STRATEGY WORKLOAD\n"

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "core/cli.h"
-#include "backends/xen/xen_run.h"
 
 static int parse(char *err, size_t len, int argc, ...)
 {

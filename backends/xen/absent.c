@@ -2,10 +2,8 @@
  * back end exists only to say so, as "this host cannot run it". */
 #include <stdio.h>
 
-#include "backends/xen/xen_run.h"
 #include "core/backend_run.h"
 
-const bool xen_built = false;
 
 static int xen_absent_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why,
 			    size_t len)

@@ -17,10 +17,8 @@
 #include <xenctrl.h>
 
 #include "backends/xen/xen.h"
-#include "backends/xen/xen_run.h"
 #include "core/run_state.h"
 
-const bool xen_built = true;
 
 #define READY_TIMEOUT_MS 20000          /* TCG: a workload's init can take seconds */
 #define STOP_TIMEOUT_MS 20000
