@@ -4,7 +4,6 @@
 
 #include "core/backend_run.h"
 
-
 static int xen_absent_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why,
 			    size_t len)
 {
