@@ -10,7 +10,7 @@
 
 static const char usage_text[] =
 "usage: run-bench [options] STRATEGY WORKLOAD\n"
-"       run-bench --list | --help\n"
+"       run-bench --list [--json] [--backend kvm|xen] | --help\n"
 "\n"
 "Boot the dirtybench micro-VM on /dev/kvm, run WORKLOAD inside the guest, find\n"
 "the framebuffer's changes with STRATEGY at a fixed rate, check every round\n"
@@ -55,7 +55,9 @@ static const char usage_text[] =
 "  --backend kvm|xen kvm: the micro-VM (default); xen: from dom0, measure the\n"
 "                    running domU --domain NAME in which db-workload --xen serves\n"
 "  --domain NAME     the Xen domU to measure (--backend xen)\n"
-"  --list            strategies and workloads, one line each\n"
+"  --list            strategies and workloads with their options\n"
+"  --list --json     the same as one JSON document (dirtybench-list/1), with\n"
+"                    whether this host can run each strategy on --backend\n"
 "  --help            this text\n"
 "\n"
 "Exit status: 0 ok, 1 the run failed (guest crash, missed update), 2 bad input\n"
@@ -133,7 +135,7 @@ static const struct option long_options[] = {
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "phase-sweep", required_argument, NULL, OPT_PHASE },
 	{ "out", required_argument, NULL, OPT_OUT },
-	{ "json", required_argument, NULL, OPT_JSON },
+	{ "json", optional_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
 	{ "allow-misses", no_argument, NULL, OPT_ALLOW_MISSES },
 	{ "perf-record", no_argument, NULL, OPT_PERF_RECORD },
@@ -248,9 +250,11 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
 		       (o->repeat = (int)u, 0);
 	case OPT_OUT: o->out = arg; return 0;
-	case OPT_JSON:
+	case OPT_JSON:         /* bare: --list's modifier; "-": the result on stdout */
+		if (!arg)
+			return cli->list_json = true, 0;
 		return strcmp(arg, "-") ? bad(err, len, "--json %s: only '-' (stdout) is meaningful", arg) :
-		       (o->out = "-", 0);
+		       (o->out = "-", cli->json_dash = true, 0);
 	case OPT_RESULTS_DIR: o->results_dir = arg; return 0;
 	case OPT_ALLOW_MISSES: o->allow_misses = true; return 0;
 	case OPT_PERF_RECORD: o->perf_record = true; return 0;
@@ -262,9 +266,6 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 			return o->backend = RUN_BACKEND_KVM, 0;
 		if (strcmp(arg, "xen"))
 			return bad(err, len, "--backend %s: want kvm or xen", arg);
-		if (!xen_built)
-			return bad(err, len, "%s", "--backend xen: this run-bench was built without Xen's "
-				   "libraries (install libxen-dev, e.g. scripts/install-deps, and rebuild)");
 		return o->backend = RUN_BACKEND_XEN, 0;
 	case OPT_DOMAIN:
 		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
@@ -283,6 +284,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 
 	defaults(&cli->run, argc, argv);
 	cli->action = CLI_RUN;
+	cli->list_json = cli->json_dash = false;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -291,12 +293,24 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		/* "--vnc 5901": take a number after --vnc as its port (names never are). */
 		if (opt == OPT_VNC && !optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 			optarg = argv[optind++];
+		/* "--json -" as before; a bare --json is --list's. */
+		if (opt == OPT_JSON && !optarg && optind < argc && !strcmp(argv[optind], "-"))
+			optarg = argv[optind++];
 		status = parse_one(cli, opt, optarg, err, errlen);
 		if (status)
 			return status;
 	}
+	if (cli->action == CLI_LIST)
+		cli->list_json |= cli->json_dash;
 	if (cli->action != CLI_RUN)
 		return 0;
+	if (cli->list_json)
+		return bad(err, errlen, "%s", "--json alone is for --list (--list --json); "
+			   "--json - writes a run's result to stdout");
+	/* Checked only for a run: --list --backend xen lists what it cannot run. */
+	if (cli->run.backend == RUN_BACKEND_XEN && !xen_built)
+		return bad(err, errlen, "%s", "--backend xen: this run-bench was built without Xen's "
+			   "libraries (install libxen-dev, e.g. scripts/install-deps, and rebuild)");
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
 	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))
