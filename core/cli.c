@@ -212,6 +212,19 @@ static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err,
 	return bad(err, len, "%s", "unknown option (see --help)");
 }
 
+/* Whether this run-bench has Xen is checked for a run only (cli_parse):
+ * --list --backend xen says what it cannot run. */
+static int parse_backend(struct run_options *o, int opt, const char *arg, char *err, size_t len)
+{
+	if (opt == OPT_DOMAIN)
+		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
+	if (!strcmp(arg, "kvm"))
+		return o->backend = RUN_BACKEND_KVM, 0;
+	if (strcmp(arg, "xen"))
+		return bad(err, len, "--backend %s: want kvm or xen", arg);
+	return o->backend = RUN_BACKEND_XEN, 0;
+}
+
 static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_t len)
 {
 	struct run_options *o = &cli->run;
@@ -261,14 +274,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_NO_COUNTERS: o->no_counters = true; return 0;
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
-	case OPT_BACKEND:
-		if (!strcmp(arg, "kvm"))
-			return o->backend = RUN_BACKEND_KVM, 0;
-		if (strcmp(arg, "xen"))
-			return bad(err, len, "--backend %s: want kvm or xen", arg);
-		return o->backend = RUN_BACKEND_XEN, 0;
-	case OPT_DOMAIN:
-		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
+	case OPT_BACKEND: case OPT_DOMAIN:
+		return parse_backend(o, opt, arg, err, len);
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
 	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
 	case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
@@ -307,7 +314,6 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 	if (cli->list_json)
 		return bad(err, errlen, "%s", "--json alone is for --list (--list --json); "
 			   "--json - writes a run's result to stdout");
-	/* Checked only for a run: --list --backend xen lists what it cannot run. */
 	if (cli->run.backend == RUN_BACKEND_XEN && !xen_built)
 		return bad(err, errlen, "%s", "--backend xen: this run-bench was built without Xen's "
 			   "libraries (install libxen-dev, e.g. scripts/install-deps, and rebuild)");
