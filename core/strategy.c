@@ -1,6 +1,8 @@
 /*
  * The harness around strategy hooks: the registry lookup, the one-time table
- * check, and the wrappers through which every hook is called. Page-granular
+ * check (required hooks, a well-formed option table), --sopt parsed against
+ * that table before init, and the wrappers through which every hook is
+ * called (the optional ones only when present). Page-granular
  * results become tiles here, with the framebuffer's real stride, so every
  * strategy pays the same conversion cost inside its timed scan.
  */
