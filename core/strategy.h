@@ -121,7 +121,7 @@ int strategy_init(struct strategy *s, const struct strategy_ops *ops,
  * line in s->error with s->bad_input set. A key given twice: the last wins. */
 int strategy_init_with_options(struct strategy *s, const struct strategy_ops *ops,
 			       struct backend *be, const char *options);
-/* Parse options into opt[] (the defaults first). The same checks and
+/* Parse options into opt[STRATEGY_MAX_OPTIONS] (the defaults first). The same checks and
  * errors as above; used by strategy_init_with_options and the tests. */
 int strategy_options_parse(const struct strategy_ops *ops, const char *options,
 			   struct strategy_option_value *opt, char *err, size_t len);
