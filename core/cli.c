@@ -9,7 +9,7 @@
 
 static const char usage_text[] =
 "usage: run-bench [options] STRATEGY WORKLOAD\n"
-"       run-bench --list | --help\n"
+"       run-bench --list [--json] [--backend kvm|xen] | --help\n"
 "\n"
 "Boot the dirtybench micro-VM on /dev/kvm, run WORKLOAD inside the guest, find\n"
 "the framebuffer's changes with STRATEGY at a fixed rate, check every round\n"
@@ -54,7 +54,9 @@ static const char usage_text[] =
 "  --backend kvm|xen kvm: the micro-VM (default); xen: from dom0, measure the\n"
 "                    running domU --domain NAME in which db-workload --xen serves\n"
 "  --domain NAME     the Xen domU to measure (--backend xen)\n"
-"  --list            strategies and workloads, one line each\n"
+"  --list            strategies and workloads with their options\n"
+"  --list --json     the same as one JSON document (dirtybench-list/1), with\n"
+"                    whether this host can run each strategy on --backend\n"
 "  --help            this text\n"
 "\n"
 "Exit status: 0 ok, 1 the run failed (guest crash, missed update), 2 bad input,\n"
@@ -132,7 +134,7 @@ static const struct option long_options[] = {
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "phase-sweep", required_argument, NULL, OPT_PHASE },
 	{ "out", required_argument, NULL, OPT_OUT },
-	{ "json", required_argument, NULL, OPT_JSON },
+	{ "json", optional_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
 	{ "allow-misses", no_argument, NULL, OPT_ALLOW_MISSES },
 	{ "perf-record", no_argument, NULL, OPT_PERF_RECORD },
@@ -209,6 +211,19 @@ static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err,
 	return bad(err, len, "%s", "unknown option (see --help)");
 }
 
+/* Whether this run-bench has Xen is checked for a run only (cli_parse):
+ * --list --backend xen says what it cannot run. */
+static int parse_backend(struct run_options *o, int opt, const char *arg, char *err, size_t len)
+{
+	if (opt == OPT_DOMAIN)
+		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
+	if (!strcmp(arg, "kvm"))
+		return o->backend = RUN_BACKEND_KVM, 0;
+	if (strcmp(arg, "xen"))
+		return bad(err, len, "--backend %s: want kvm or xen", arg);
+	return o->backend = RUN_BACKEND_XEN, 0;
+}
+
 static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_t len)
 {
 	struct run_options *o = &cli->run;
@@ -247,24 +262,19 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
 		       (o->repeat = (int)u, 0);
 	case OPT_OUT: o->out = arg; return 0;
-	case OPT_JSON:
+	case OPT_JSON:         /* bare: --list's modifier; "-": the result on stdout */
+		if (!arg)
+			return cli->list_json = true, 0;
 		return strcmp(arg, "-") ? bad(err, len, "--json %s: only '-' (stdout) is meaningful", arg) :
-		       (o->out = "-", 0);
+		       (o->out = "-", cli->json_dash = true, 0);
 	case OPT_RESULTS_DIR: o->results_dir = arg; return 0;
 	case OPT_ALLOW_MISSES: o->allow_misses = true; return 0;
 	case OPT_PERF_RECORD: o->perf_record = true; return 0;
 	case OPT_NO_COUNTERS: o->no_counters = true; return 0;
 	case OPT_QUIET: o->quiet = true; return 0;
 	case OPT_LIST: cli->action = CLI_LIST; return 0;
-	case OPT_BACKEND:
-		if (!strcmp(arg, "kvm"))
-			return o->backend = RUN_BACKEND_KVM, 0;
-		if (strcmp(arg, "xen"))
-			return bad(err, len, "--backend %s: want kvm or xen", arg);
-		/* Built without Xen: the run says so, as unsupported (exit 4). */
-		return o->backend = RUN_BACKEND_XEN, 0;
-	case OPT_DOMAIN:
-		return *arg ? (o->domain = arg, 0) : bad(err, len, "%s", "--domain wants a domain name");
+	case OPT_BACKEND: case OPT_DOMAIN:
+		return parse_backend(o, opt, arg, err, len);
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
 	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
 	case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
@@ -280,6 +290,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 
 	defaults(&cli->run, argc, argv);
 	cli->action = CLI_RUN;
+	cli->list_json = cli->json_dash = false;
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -288,12 +299,20 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		/* "--vnc 5901": take a number after --vnc as its port (names never are). */
 		if (opt == OPT_VNC && !optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 			optarg = argv[optind++];
+		/* "--json -" as before; a bare --json is --list's. */
+		if (opt == OPT_JSON && !optarg && optind < argc && !strcmp(argv[optind], "-"))
+			optarg = argv[optind++];
 		status = parse_one(cli, opt, optarg, err, errlen);
 		if (status)
 			return status;
 	}
+	if (cli->action == CLI_LIST)
+		cli->list_json |= cli->json_dash;
 	if (cli->action != CLI_RUN)
 		return 0;
+	if (cli->list_json)
+		return bad(err, errlen, "%s", "--json alone is for --list (--list --json); "
+			   "--json - writes a run's result to stdout");
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
 	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))

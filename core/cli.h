@@ -12,6 +12,8 @@ enum cli_action { CLI_RUN, CLI_LIST, CLI_HELP };
 
 struct cli {
 	enum cli_action action;
+	bool list_json;         /* --list --json */
+	bool json_dash;         /* --json - was given */
 	struct run_options run;
 };
 

@@ -249,6 +249,23 @@ static json_t *hist_bins_json(const struct hist *h)
 	return a;
 }
 
+/* The buckets as value ranges in the member's unit, so no consumer redoes
+ * the bucket arithmetic: [lo, hi] holds every raw value from the bucket's
+ * lowest to its highest, scaled like p50. */
+static json_t *hist_bins_by_value_json(const struct hist *h, double scale)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < HIST_NBUCKETS; i++) {
+		uint64_t lo = hist_bucket_low(i), hi = lo + ((1ull << hist_bucket_shift(i)) - 1);
+
+		if (h->bins[i])
+			json_array_append_new(a, json_pack("{s:f, s:f, s:I}", "lo", (double)lo * scale,
+							   "hi", (double)hi * scale, "count", (json_int_t)h->bins[i]));
+	}
+	return a;
+}
+
 /* sum_sq as two doubles (hi + lo) carries all 64 bits of the long double. */
 static json_t *hist_raw_json(const struct hist *h)
 {
@@ -278,6 +295,7 @@ json_t *hist_to_json(const struct hist *h, double scale, bool with_bins)
 	json_object_set_new(o, "p99", hist_scaled(h, hist_percentile(h, 99), scale));
 	json_object_set_new(o, "p99.9", hist_scaled(h, hist_percentile(h, 99.9), scale));
 	json_object_set_new(o, "percentiles", hist_percentiles_json(h, scale));
+	json_object_set_new(o, "bins_by_value", hist_bins_by_value_json(h, scale));
 	if (!with_bins)
 		return o;
 	json_object_set_new(o, "bin_scheme", json_string(HIST_BIN_SCHEME));

@@ -45,8 +45,11 @@ double hist_stddev(const struct hist *h);
 double hist_percentile(const struct hist *h, double pct);
 
 /* Summary scaled by scale (1e-3: ns to us); value fields are null when the
- * histogram is empty. with_bins adds the raw, unscaled state
- * ("bins", "bin_scheme", "sum", "sum_sq", "raw") that hist_from_json reads. */
+ * histogram is empty. "bins_by_value" lists the non-empty buckets as
+ * {lo, hi, count}, sorted, scaled like p50: [lo, hi] is the range of raw
+ * values the bucket holds (times scale). with_bins adds the raw, unscaled
+ * state ("bins", "bin_scheme", "sum", "sum_sq", "raw") that hist_from_json
+ * reads. */
 json_t *hist_to_json(const struct hist *h, double scale, bool with_bins);
 
 /* Rebuilds h from hist_to_json(..., true) output. Returns 0 or -1. */

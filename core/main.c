@@ -7,31 +7,13 @@
 
 #include "core/cli.h"
 #include "core/json_path.h"
+#include "core/listing.h"
 #include "core/result.h"
 #include "core/run.h"
 #include "core/schema.h"
 #include "core/series.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
-
-static void list_all(void)
-{
-	printf("strategies:\n");
-	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
-	{
-		printf("  %-16s %s\n", (*s)->name, (*s)->description);
-		if ((*s)->options)
-			printf("  %-16s   options (--sopt): %s\n", "", (*s)->options);
-	}
-	printf("workloads (options: --wopt name=value,...):\n");
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
-		printf("  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
-		       (*w)->default_fps_milli / 1000.0);
-		for (const struct workload_option *o = (*w)->options; o->name; o++)
-			printf("  %-16s   %s=%lld (%lld..%lld) %s\n", "", o->name, (long long)o->value,
-			       (long long)o->min, (long long)o->max, o->help);
-	}
-}
 
 static double num(const json_t *r, const char *path)
 {
@@ -229,10 +211,8 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return EXIT_OK;
 	}
-	if (cli.action == CLI_LIST) {
-		list_all();
-		return EXIT_OK;
-	}
+	if (cli.action == CLI_LIST)
+		return listing_print(&cli.run, cli.list_json, stdout);
 	if (!strcmp(cli.run.strategy, "all") || !strcmp(cli.run.workload, "all"))
 		return run_matrix(&cli.run);
 	return run_and_write(&cli.run);

@@ -1,9 +1,13 @@
 /*
  * The harness around strategy hooks: the registry lookup, the one-time table
- * check, and the wrappers through which every hook is called. Page-granular
+ * check (required hooks, a well-formed option table), --sopt parsed against
+ * that table before init, and the wrappers through which every hook is
+ * called (the optional ones only when present). Page-granular
  * results become tiles here, with the framebuffer's real stride, so every
  * strategy pays the same conversion cost inside its timed scan.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,84 +23,203 @@ const struct strategy_ops *strategy_find(const char *name)
 	return NULL;
 }
 
+static int option_error(char *err, size_t len, const char *strategy, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int option_error(char *err, size_t len, const char *strategy, const char *fmt, ...)
+{
+	size_t n = (size_t)snprintf(err, len, "strategy %s option ", strategy);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (n < len)
+		vsnprintf(err + n, len - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+const char *strategy_option_type_name(enum strategy_option_type type)
+{
+	static const char *const names[] = {
+		[STRATEGY_OPT_INT] = "int", [STRATEGY_OPT_ENUM] = "enum",
+		[STRATEGY_OPT_BOOL] = "bool", [STRATEGY_OPT_STRING] = "string",
+	};
+
+	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+}
+
+/* "auto, mapping, tlb or none" */
+static void enum_values_text(const struct strategy_option_spec *o, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; o->values[i] && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i == 0 ? "" : !o->values[i + 1] ? " or " : ", ",
+				      o->values[i]);
+}
+
+static int option_integer(const char *who, const struct strategy_option_spec *o, const char *text,
+			  long *out, char *err, size_t len)
+{
+	bool is_bool = o->type == STRATEGY_OPT_BOOL;
+	long min = is_bool ? 0 : o->min, max = is_bool ? 1 : o->max;
+	char *end;
+
+	errno = 0;
+	*out = strtol(text, &end, 10);
+	if (*text && !*end && !errno && *out >= min && *out <= max)
+		return 0;
+	if (is_bool)
+		return option_error(err, len, who, "%s=%s: want 0 or 1", o->name, text);
+	return option_error(err, len, who, "%s=%s: want an integer in %ld..%ld", o->name, text, min, max);
+}
+
+/* One value against its spec into v: 0, or -1 with one line in err. */
+static int option_value(const char *who, const struct strategy_option_spec *o, const char *text,
+			struct strategy_option_value *v, char *err, size_t len)
+{
+	char choices[256];
+
+	if (strlen(text) >= sizeof(v->text))
+		return option_error(err, len, who, "%s: a value of at most %zu characters", o->name,
+				    sizeof(v->text) - 1);
+	snprintf(v->text, sizeof(v->text), "%s", text);
+	v->num = 0;
+	switch (o->type) {
+	case STRATEGY_OPT_INT:
+	case STRATEGY_OPT_BOOL:
+		return option_integer(who, o, text, &v->num, err, len);
+	case STRATEGY_OPT_ENUM:
+		for (v->num = 0; o->values[v->num]; v->num++)
+			if (!strcmp(o->values[v->num], text))
+				return 0;
+		enum_values_text(o, choices, sizeof(choices));
+		return option_error(err, len, who, "%s=%s: want %s", o->name, text, choices);
+	case STRATEGY_OPT_STRING:
+		return 0;
+	}
+	return option_error(err, len, who, "%s: unknown type", o->name);
+}
+
+/* Option i's spec, or NULL past the end. */
+static const struct strategy_option_spec *option_at(const struct strategy_ops *ops, size_t i)
+{
+	return ops->options && ops->options[i].name ? &ops->options[i] : NULL;
+}
+
+static int option_index(const struct strategy_ops *ops, const char *name)
+{
+	for (size_t i = 0; option_at(ops, i); i++)
+		if (!strcmp(ops->options[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* The table itself: names unique, types known, enums with values, defaults
+ * that pass their own check. */
+static int options_validate(const struct strategy_ops *ops, char *err, size_t len)
+{
+	struct strategy_option_value v;
+	size_t i;
+
+	for (i = 0; option_at(ops, i); i++) {
+		const struct strategy_option_spec *o = &ops->options[i];
+
+		if (i == STRATEGY_MAX_OPTIONS)
+			return option_error(err, len, ops->name, "table: more than %d options", STRATEGY_MAX_OPTIONS);
+		if (option_index(ops, o->name) != (int)i || !strategy_option_type_name(o->type) || !o->help ||
+		    (o->type == STRATEGY_OPT_ENUM && (!o->values || !o->values[0])) ||
+		    (o->type == STRATEGY_OPT_INT && o->min > o->max) || (o->type != STRATEGY_OPT_STRING && !o->def))
+			return option_error(err, len, ops->name, "%s: malformed table entry", o->name);
+		if (option_value(ops->name, o, o->def ? o->def : "", &v, err, len))
+			return -1;
+	}
+	return 0;
+}
+
 int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len)
 {
 	const char *missing = !ops->name ? "name" : !ops->description ? "description" :
-			      !ops->init ? "init" : !ops->start ? "start" : !ops->scan ? "scan" :
-			      !ops->stop ? "stop" : !ops->fini ? "fini" : NULL;
+			      !ops->scan ? "scan" : NULL;
 
 	if (missing) {
 		snprintf(err, len, "strategy %s lacks %s", ops->name ? ops->name : "(unnamed)", missing);
 		return -1;
 	}
-	return 0;
+	return options_validate(ops, err, len);
 }
 
-static int parse_options(struct strategy *s, const char *spec)
+static void option_names(const struct strategy_ops *ops, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; option_at(ops, i) && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", ops->options[i].name);
+}
+
+static int option_assign(const struct strategy_ops *ops, char *kv, struct strategy_option_value *opt,
+			 char *err, size_t len)
+{
+	char *eq = strchr(kv, '='), names[256];
+	int i;
+
+	if (!eq || eq == kv)
+		return option_error(err, len, ops->name, "'%s': want key=value", kv);
+	*eq = 0;
+	i = option_index(ops, kv);
+	if (i >= 0)
+		return option_value(ops->name, &ops->options[i], eq + 1, &opt[i], err, len);
+	option_names(ops, names, sizeof(names));
+	if (!*names)
+		snprintf(err, len, "strategy %s takes no options (--sopt %s=...)", ops->name, kv);
+	else
+		snprintf(err, len, "strategy %s has no option '%s'; it takes: %s", ops->name, kv, names);
+	return -1;
+}
+
+int strategy_options_parse(const struct strategy_ops *ops, const char *options,
+			   struct strategy_option_value *opt, char *err, size_t len)
 {
 	char buf[512], *save = NULL;
 
-	snprintf(buf, sizeof(buf), "%s", spec ? spec : "");
-	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(kv, '=');
-		struct strategy_option *o = &s->opt[s->nopt];
-
-		if (!eq || eq == kv || s->nopt == STRATEGY_MAX_OPTIONS ||
-		    (size_t)(eq - kv) >= sizeof(o->key) || strlen(eq + 1) >= sizeof(o->value)) {
-			snprintf(s->error, sizeof(s->error), "strategy option '%s': want key=value", kv);
-			s->bad_input = true;
-			return -1;
-		}
-		*eq = 0;
-		snprintf(o->key, sizeof(o->key), "%s", kv);
-		snprintf(o->value, sizeof(o->value), "%s", eq + 1);
-		s->nopt++;
-	}
-	return 0;
-}
-
-const char *strategy_option(struct strategy *s, const char *key, const char *def)
-{
-	const char *value = def;
-
-	for (unsigned i = 0; i < s->nopt; i++)
-		if (!strcmp(s->opt[i].key, key)) {
-			s->opt[i].used = true;
-			value = s->opt[i].value;
-		}
-	return value;
-}
-
-int strategy_option_long(struct strategy *s, const char *key, long def, long min, long max,
-			 long *out)
-{
-	const char *v = strategy_option(s, key, NULL);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	*out = strtol(v, &end, 10);
-	if (!*v || *end || *out < min || *out > max) {
-		snprintf(s->error, sizeof(s->error), "strategy option %s=%s: want an integer in %ld..%ld",
-			 key, v, min, max);
-		s->bad_input = true;
+	if (options && strlen(options) >= sizeof(buf)) {
+		snprintf(err, len, "strategy %s: --sopt longer than %zu characters", ops->name, sizeof(buf) - 1);
 		return -1;
 	}
+	if (options_validate(ops, err, len))
+		return -1;
+	memset(opt, 0, STRATEGY_MAX_OPTIONS * sizeof(*opt));
+	for (size_t i = 0; option_at(ops, i); i++)
+		(void)option_value(ops->name, &ops->options[i], ops->options[i].def ? ops->options[i].def : "",
+				   &opt[i], err, len);
+	snprintf(buf, sizeof(buf), "%s", options ? options : "");
+	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
+		if (option_assign(ops, kv, opt, err, len))
+			return -1;
 	return 0;
 }
 
-static int check_options_used(struct strategy *s)
+static const struct strategy_option_value *option_find(const struct strategy *s, const char *name)
 {
-	for (unsigned i = 0; i < s->nopt; i++)
-		if (!s->opt[i].used) {
-			snprintf(s->error, sizeof(s->error), "strategy %s has no option '%s'%s%s",
-				 s->ops->name, s->opt[i].key, s->ops->options ? "; it takes: " : "",
-				 s->ops->options ? s->ops->options : "");
-			s->bad_input = true;
-			return -1;
-		}
-	return 0;
+	int i = s->ops ? option_index(s->ops, name) : -1;
+
+	return i >= 0 ? &s->opt[i] : NULL;
+}
+
+long strategy_opt_int(const struct strategy *s, const char *name)
+{
+	const struct strategy_option_value *v = option_find(s, name);
+
+	return v ? v->num : 0;
+}
+
+const char *strategy_opt_str(const struct strategy *s, const char *name)
+{
+	const struct strategy_option_value *v = option_find(s, name);
+
+	return v ? v->text : "";
 }
 
 int strategy_init(struct strategy *s, const struct strategy_ops *ops, struct backend *be)
@@ -127,14 +250,16 @@ int strategy_init_with_options(struct strategy *s, const struct strategy_ops *op
 		s->bad_input = true;    /* exit 2, as for a host without /dev/kvm */
 		return -1;
 	}
-	if (parse_options(s, options) || ops->init(s))
+	if (strategy_options_parse(ops, options, s->opt, s->error, sizeof(s->error))) {
+		s->bad_input = true;
 		return -1;
-	return check_options_used(s);
+	}
+	return ops->init ? ops->init(s) : 0;
 }
 
 int strategy_start(struct strategy *s)
 {
-	return s->ops->start(s);
+	return s->ops->start ? s->ops->start(s) : 0;
 }
 
 int strategy_scan(struct strategy *s, struct dirty_set *out)
@@ -165,12 +290,13 @@ int strategy_ring_full(struct strategy *s)
 
 void strategy_stop(struct strategy *s)
 {
-	s->ops->stop(s);
+	if (s->ops->stop)
+		s->ops->stop(s);
 }
 
 void strategy_fini(struct strategy *s)
 {
-	if (s->ops)
+	if (s->ops && s->ops->fini)
 		s->ops->fini(s);
 	s->ops = NULL;
 }

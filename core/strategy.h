@@ -1,8 +1,9 @@
 /*
  * Dirty-tracking strategies: one file each in strategies/, one const
  * struct strategy_ops each, listed in strategies/registry.c. The harness
- * (bench/strategy.c) validates a table once and wraps every hook, so timing,
- * page-to-tile conversion and error reporting live in one place.
+ * (core/strategy.c) validates a table once and wraps every hook, so timing,
+ * page-to-tile conversion, option parsing and error reporting live in one
+ * place. Only name, description and scan are required.
  */
 #ifndef DIRTYBENCH_STRATEGY_H
 #define DIRTYBENCH_STRATEGY_H
@@ -26,17 +27,40 @@ struct dirty_set {
 
 struct strategy;
 
+enum strategy_option_type {
+	STRATEGY_OPT_INT,       /* a decimal integer in [min, max] */
+	STRATEGY_OPT_ENUM,      /* one of values */
+	STRATEGY_OPT_BOOL,      /* 0 or 1 */
+	STRATEGY_OPT_STRING,    /* any text up to STRATEGY_OPT_STRING_MAX - 1 bytes */
+};
+
+#define STRATEGY_OPT_STRING_MAX 64
+
+/* One option a strategy takes with --sopt; a table ends with a NULL name.
+ * The default is written as on the command line and passes the same check
+ * as a value given there (strategy_ops_validate checks it). */
+struct strategy_option_spec {
+	const char *name;
+	enum strategy_option_type type;
+	const char *def;
+	long min, max;                  /* STRATEGY_OPT_INT */
+	const char *const *values;      /* STRATEGY_OPT_ENUM: NULL-terminated */
+	const char *help;
+};
+
 struct strategy_ops {
 	const char *name;
 	const char *description;
 	unsigned needs;         /* enum backend_feature bits */
 	/* Optional: false with a reason when this host cannot run it. */
 	bool (*supported)(const struct backend *be, char *why, size_t len);
+	/* Optional: allocate, read options (strategy_opt_*). */
 	int (*init)(struct strategy *s);
-	/* Arm tracking; called once the guest has registered its framebuffer. */
+	/* Optional: arm tracking; called once the guest has registered its framebuffer. */
 	int (*start)(struct strategy *s);
 	/* One round: fill out (already zeroed). Return 0 or -1 with s->error set. */
 	int (*scan)(struct strategy *s, struct dirty_set *out);
+	/* Optional, both: disarm; free what init allocated (also after a failed init). */
 	void (*stop)(struct strategy *s);
 	void (*fini)(struct strategy *s);
 	/* Optional, for strategies on a dirty ring: called on the vCPU thread,
@@ -50,8 +74,9 @@ struct strategy_ops {
 	 * equals VRAM: the consumer lost nothing (a change was undone before any
 	 * round saw it). Write-tracking strategies have no excuse. */
 	const uint8_t *(*shadow)(struct strategy *s);
-	/* Options it understands, for --list: "key=default|other ...; key=N". */
-	const char *options;
+	/* Optional: the options it takes (--sopt), checked by the harness
+	 * before init and shown by --list. */
+	const struct strategy_option_spec *options;
 	/* Optional: strategy-specific counters into the result's "strategy" object. */
 	void (*report)(struct strategy *s, json_t *obj);
 	/* Optional: the tiling (strips across, down) the run uses when --tile is
@@ -64,16 +89,15 @@ struct strategy_ops {
 
 #define STRATEGY_MAX_OPTIONS 8
 
-struct strategy_option {
-	char key[32];
-	char value[64];
-	bool used;
+/* The value of options[i], default or given. */
+struct strategy_option_value {
+	long num;                       /* INT and BOOL; ENUM: the index in values */
+	char text[STRATEGY_OPT_STRING_MAX];     /* as written (every type) */
 };
 
 struct strategy {
 	const struct strategy_ops *ops;
-	struct strategy_option opt[STRATEGY_MAX_OPTIONS];
-	unsigned nopt;
+	struct strategy_option_value opt[STRATEGY_MAX_OPTIONS];
 	bool bad_input;         /* exit 2: a bad option, or a host that cannot run it */
 	struct backend *be;
 	const struct fb_geometry *geo;
@@ -85,20 +109,26 @@ struct strategy {
 
 extern const struct strategy_ops *const strategy_registry[];
 const struct strategy_ops *strategy_find(const char *name);
-/* -1 with a reason when a table lacks a required hook. */
+/* -1 with a reason when a table lacks a required hook or its option table
+ * is malformed (a default that fails its own check, too many options). */
 int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len);
+const char *strategy_option_type_name(enum strategy_option_type type);
 
 int strategy_init(struct strategy *s, const struct strategy_ops *ops,
 		  struct backend *be);
-/* The same with "key=value,..." options (--sopt); a key the strategy does not
- * ask for in its init hook is an error. */
+/* The same with "key=value,..." options (--sopt), parsed against ops->options
+ * before init: an unknown key, a malformed value or one out of range is one
+ * line in s->error with s->bad_input set. A key given twice: the last wins. */
 int strategy_init_with_options(struct strategy *s, const struct strategy_ops *ops,
 			       struct backend *be, const char *options);
-/* For init hooks: the value of option key, or def when not given. */
-const char *strategy_option(struct strategy *s, const char *key, const char *def);
-/* The same as an integer in [min, max]; -1 with s->error set when malformed. */
-int strategy_option_long(struct strategy *s, const char *key, long def, long min, long max,
-			 long *out);
+/* Parse options into opt[STRATEGY_MAX_OPTIONS] (the defaults first). The same checks and
+ * errors as above; used by strategy_init_with_options and the tests. */
+int strategy_options_parse(const struct strategy_ops *ops, const char *options,
+			   struct strategy_option_value *opt, char *err, size_t len);
+/* For hooks: an option's value (INT, BOOL; an ENUM's index), or its text
+ * (every type). Naming an option the table lacks is a bug: 0 and "". */
+long strategy_opt_int(const struct strategy *s, const char *name);
+const char *strategy_opt_str(const struct strategy *s, const char *name);
 int strategy_start(struct strategy *s);
 /* Zero out, run the scan, convert pages to tiles. */
 int strategy_scan(struct strategy *s, struct dirty_set *out);

@@ -143,10 +143,17 @@ static size_t first_diff_avx2(const uint8_t *a, const uint8_t *b, size_t n)
 }
 #endif
 
+static const struct strategy_option_spec memcmp_options[] = {
+	{ .name = "path", .type = STRATEGY_OPT_ENUM, .def = "auto",
+	  .values = (const char *const[]){ "auto", "avx2", "sse2", "u64", NULL },
+	  .help = "compare kernel; auto: AVX2 where the CPU has it" },
+	{ .name = NULL },
+};
+
 /* The kernel --sopt path= asks for, or the best this CPU has. */
 static int pick_kernel(struct strategy *s, struct memcmp_priv *p)
 {
-	const char *want = strategy_option(s, "path", "auto");
+	const char *want = strategy_opt_str(s, "path");
 	bool any = !strcmp(want, "auto");
 
 #if defined(__x86_64__)
@@ -168,7 +175,7 @@ static int pick_kernel(struct strategy *s, struct memcmp_priv *p)
 		p->first_diff = first_diff_u64, p->path = "u64";
 		return 0;
 	}
-	snprintf(s->error, sizeof(s->error), "memcmp path=%s: want auto, avx2, sse2 or u64", want);
+	snprintf(s->error, sizeof(s->error), "memcmp path=%s: not built for this CPU architecture", want);
 	s->bad_input = true;
 	return -1;
 }
@@ -296,11 +303,6 @@ static int memcmp_scan(struct strategy *s, struct dirty_set *out)
 	return 0;
 }
 
-static void memcmp_stop(struct strategy *s)
-{
-	(void)s;
-}
-
 static void memcmp_fini(struct strategy *s)
 {
 	struct memcmp_priv *p = s->priv;
@@ -332,9 +334,8 @@ const struct strategy_ops strategy_memcmp = {
 	.init = memcmp_init,
 	.start = memcmp_start,
 	.scan = memcmp_scan,
-	.stop = memcmp_stop,
 	.fini = memcmp_fini,
-	.options = "path=auto|avx2|sse2|u64 (compare kernel; auto: AVX2 where the CPU has it)",
+	.options = memcmp_options,
 	.report = memcmp_report,
 	.shadow = memcmp_shadow,
 };

@@ -103,11 +103,6 @@ static int qemu_scan(struct strategy *s, struct dirty_set *out)
 	return 0;
 }
 
-static void qemu_stop(struct strategy *s)
-{
-	(void)s;
-}
-
 static void qemu_fini(struct strategy *s)
 {
 	struct qemu_priv *p = s->priv;
@@ -140,7 +135,6 @@ const struct strategy_ops strategy_memcmp_qemu = {
 	.init = qemu_init,
 	.start = qemu_start,
 	.scan = qemu_scan,
-	.stop = qemu_stop,
 	.fini = qemu_fini,
 	.report = qemu_report,
 	.shadow = qemu_shadow,

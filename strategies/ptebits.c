@@ -12,26 +12,26 @@
 
 static const char *const rearm_names[] = { "mapping", "tlb", "none" };
 
+static const struct strategy_option_spec ptebits_options[] = {
+	PTEBITS_OPTION_REARM,
+	{ .name = NULL },
+};
+
+/* rearm's values after "auto" are enum ptebits_rearm's, in order. */
 static int choose_rearm(struct strategy *s, struct ptebits *p)
 {
-	const char *want = strategy_option(s, "rearm", "auto");
+	long want = strategy_opt_int(s, "rearm");
 	bool tdp = s->be->paging && !strcmp(s->be->paging, "tdp");
 
-	if (!strcmp(want, "auto")) {
+	if (want == 0) {
 		p->rearm = tdp ? REARM_TLB : REARM_MAPPING;
 		p->rearm_reason = tdp ? "auto: TDP paging, the hardware sets D; flush the guest TLB"
 				      : "auto: shadow paging, drop the hypervisor's mapping so KVM re-walks";
 		return 0;
 	}
-	for (unsigned i = 0; i < 3; i++)
-		if (!strcmp(want, rearm_names[i])) {
-			p->rearm = (enum ptebits_rearm)i;
-			p->rearm_reason = "forced by --sopt rearm";
-			return 0;
-		}
-	snprintf(s->error, sizeof(s->error), "rearm=%s: want auto, mapping, tlb or none", want);
-	s->bad_input = true;
-	return -1;
+	p->rearm = (enum ptebits_rearm)(want - 1);
+	p->rearm_reason = "forced by --sopt rearm";
+	return 0;
 }
 
 int ptebits_setup(struct strategy *s, struct ptebits *p)
@@ -160,11 +160,6 @@ static int pb_scan(struct strategy *s, struct dirty_set *out)
 	return ptebits_scan_once(s, s->priv, out);
 }
 
-static void pb_stop(struct strategy *s)
-{
-	(void)s;
-}
-
 static void pb_fini(struct strategy *s)
 {
 	if (s->priv)
@@ -182,11 +177,10 @@ const struct strategy_ops strategy_ptebits = {
 	.name = "ptebits",
 	.description = "locked test-and-clear of the D bits of the guest PTEs mapping VRAM",
 	.needs = BACKEND_GUEST_PAGETABLES,
-	.options = "rearm=auto|mapping|tlb|none (how the next write sets D again)",
+	.options = ptebits_options,
 	.init = pb_init,
 	.start = pb_start,
 	.scan = pb_scan,
-	.stop = pb_stop,
 	.fini = pb_fini,
 	.report = pb_report,
 };

@@ -23,6 +23,11 @@
 
 enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE };
 
+/* --sopt rearm, for both ops tables: "auto", then enum ptebits_rearm's order. */
+#define PTEBITS_OPTION_REARM { .name = "rearm", .type = STRATEGY_OPT_ENUM, .def = "auto", \
+	.values = (const char *const[]){ "auto", "mapping", "tlb", "none", NULL }, \
+	.help = "how the next write sets D again; auto: tlb on TDP paging, mapping on shadow" }
+
 struct ptebits {
 	struct guest_pt_extent extent;
 	enum ptebits_rearm rearm;

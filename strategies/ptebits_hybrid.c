@@ -18,13 +18,21 @@ struct hybrid {
 	uint64_t protects, wakeups, scans_saved, rechecks_found;
 };
 
+static const struct strategy_option_spec hybrid_options[] = {
+	PTEBITS_OPTION_REARM,
+	{ .name = "empty_scans", .type = STRATEGY_OPT_INT, .def = "10", .min = 1, .max = 100000,
+	  .help = "consecutive empty scans before VRAM is write-protected" },
+	{ .name = NULL },
+};
+
 static int hy_init(struct strategy *s)
 {
 	struct hybrid *h = calloc(1, sizeof(*h));
 
 	s->priv = h;
-	if (!h || strategy_option_long(s, "empty_scans", 10, 1, 100000, &h->empty_needed))
+	if (!h)
 		return -1;
+	h->empty_needed = strategy_opt_int(s, "empty_scans");
 	return ptebits_setup(s, &h->pb);
 }
 
@@ -112,7 +120,7 @@ const struct strategy_ops strategy_ptebits_hybrid = {
 	.name = "ptebits-hybrid",
 	.description = "ptebits; after N empty scans write-protect VRAM and sleep until the first write",
 	.needs = BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_WRITE_TRAP,
-	.options = "rearm=auto|mapping|tlb|none; empty_scans=10 (1..100000)",
+	.options = hybrid_options,
 	.init = hy_init,
 	.start = hy_start,
 	.scan = hy_scan,

@@ -58,18 +58,24 @@ static int pv_check_tiling(struct strategy *s, const struct pvbitmap_layout *l, 
 	return -1;
 }
 
-static int pv_options(struct strategy *s, struct pvbitmap *p)
-{
-	long sync, early;
+const struct strategy_option_spec pvbitmap_options[] = {
+	{ .name = "sync", .type = STRATEGY_OPT_BOOL, .def = "1",
+	  .help = "1: ask the guest to switch now; 0: wait for its timer (needs --allow-misses)" },
+	{ .name = "lead_us", .type = STRATEGY_OPT_INT, .def = "2000", .min = 0, .max = 1000000,
+	  .help = "the guest's timer switches this long before our next scan" },
+	{ .name = "wait_us", .type = STRATEGY_OPT_INT, .def = "2000", .min = 1, .max = 1000000,
+	  .help = "bound on the wait for an answer to a sync request (then the whole screen)" },
+	{ .name = "early", .type = STRATEGY_OPT_BOOL, .def = "1",
+	  .help = "1: a guest about to sleep past its timer switches first" },
+	{ .name = NULL },
+};
 
-	if (strategy_option_long(s, "sync", 1, 0, 1, &sync) ||
-	    strategy_option_long(s, "lead_us", 2000, 0, 1000000, &p->lead_us) ||
-	    strategy_option_long(s, "wait_us", 2000, 1, 1000000, &p->wait_us) ||
-	    strategy_option_long(s, "early", 1, 0, 1, &early))
-		return -1;
-	p->sync = sync;
-	p->early = early;
-	return 0;
+static void pv_options(struct strategy *s, struct pvbitmap *p)
+{
+	p->sync = strategy_opt_int(s, "sync");
+	p->lead_us = strategy_opt_int(s, "lead_us");
+	p->wait_us = strategy_opt_int(s, "wait_us");
+	p->early = strategy_opt_int(s, "early");
 }
 
 int pvbitmap_setup(struct strategy *s, struct pvbitmap *p, const struct pvbitmap_layout *l)
@@ -79,7 +85,8 @@ int pvbitmap_setup(struct strategy *s, struct pvbitmap *p, const struct pvbitmap
 	memset(p, 0, sizeof(*p));
 	hist_init(&p->wait_ns);
 	p->layout = l->name;
-	if (pv_options(s, p) || pv_check_tiling(s, l, &p->words_per_row))
+	pv_options(s, p);
+	if (pv_check_tiling(s, l, &p->words_per_row))
 		return -1;
 	p->st = backend_guest_ptr(s->be, l->state_gpa, sizeof(*p->st));
 	p->bitmap[0] = backend_guest_ptr(s->be, l->bitmap_gpa[0], l->bitmap_bits / 8);
@@ -347,11 +354,6 @@ int pvbitmap_hook_scan(struct strategy *s, struct dirty_set *out)
 	return pvbitmap_scan_once(s, s->priv, out);
 }
 
-void pvbitmap_hook_stop(struct strategy *s)
-{
-	(void)s;
-}
-
 void pvbitmap_hook_fini(struct strategy *s)
 {
 	free(s->priv);
@@ -387,11 +389,10 @@ const struct strategy_ops strategy_pvbitmap = {
 	.name = "pvbitmap",
 	.description = "guest library marks 64x128 tiles in one of two shared bitmaps; host drains the other",
 	.needs = BACKEND_PV_PAGE | BACKEND_GUEST_EVENTS,
-	.options = PVBITMAP_OPTIONS,
+	.options = pvbitmap_options,
 	.init = pvb_init,
 	.start = pvbitmap_hook_start,
 	.scan = pvbitmap_hook_scan,
-	.stop = pvbitmap_hook_stop,
 	.fini = pvbitmap_hook_fini,
 	.report = pvbitmap_hook_report,
 };

@@ -55,12 +55,10 @@ void pvbitmap_report(const struct pvbitmap *p, json_t *obj);
 /* Hooks both ops tables use (s->priv is a struct pvbitmap). */
 int pvbitmap_hook_start(struct strategy *s);
 int pvbitmap_hook_scan(struct strategy *s, struct dirty_set *out);
-void pvbitmap_hook_stop(struct strategy *s);
 void pvbitmap_hook_fini(struct strategy *s);
 void pvbitmap_hook_report(struct strategy *s, json_t *obj);
 
-#define PVBITMAP_OPTIONS "sync=1|0 (ask the guest to switch now, or wait for its timer); " \
-	"lead_us=2000 (timer this long before the next scan); wait_us=2000 (bound on a sync request); " \
-	"early=1|0 (a guest about to sleep past its timer switches first)"
+/* --sopt sync, lead_us, wait_us, early: both ops tables take these. */
+extern const struct strategy_option_spec pvbitmap_options[];
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * Unit tests for bench/histogram.c: percentiles against exactly sorted data
  * within the stated error bound, exact summary statistics, merging, the JSON
- * round trip, the empty histogram and values near the top of uint64_t.
+ * round trip, the bins keyed by value, the empty histogram and values near
+ * the top of uint64_t.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,6 +386,96 @@ static void test_json_bins(void **state)
 	free(h);
 }
 
+static double bin_num(const json_t *bin, const char *key)
+{
+	const json_t *v = json_object_get(bin, key);
+
+	assert_true(json_is_number(v));
+	return json_number_value(v);
+}
+
+/* Every integer 0..n-1 once: the bins must tile [0, n-1] with no gap or
+ * overlap, each counting the integers in its [lo, hi]. */
+static void test_bins_by_value_tile(void **state)
+{
+	const uint64_t n = 20000;
+	struct hist *h = hist_new();
+	json_t *j, *bins, *bin;
+	double next = 0;
+	json_int_t total = 0;
+	size_t i;
+
+	(void)state;
+	for (uint64_t v = 0; v < n; v++)
+		hist_add(h, v);
+	j = hist_to_json(h, 1.0, false);
+	bins = json_object_get(j, "bins_by_value");
+	assert_true(json_array_size(bins) > 64);
+	json_array_foreach(bins, i, bin) {
+		double lo = bin_num(bin, "lo"), hi = bin_num(bin, "hi");
+		json_int_t count = json_integer_value(json_object_get(bin, "count"));
+
+		assert_true(lo == next);
+		assert_true(hi >= lo);
+		assert_int_equal(count, (json_int_t)(fmin(hi, (double)(n - 1)) - lo + 1));
+		total += count;
+		next = hi + 1;
+	}
+	assert_true(next > (double)(n - 1));    /* the last bin holds n - 1 */
+	assert_int_equal(total, (json_int_t)n);
+	json_decref(j);
+	free(h);
+}
+
+/* Random values over many powers of two: each lies in exactly one bin, the
+ * counts sum to n, and the scaled bins are the raw ones times the scale,
+ * the unit of p50, which lies in one of them. */
+static void test_bins_by_value_units(void **state)
+{
+	enum { N = 5000 };
+	uint64_t *v = malloc(N * sizeof(*v));
+	struct hist *h;
+	json_t *raw, *us, *rb, *ub, *bin;
+	json_int_t total = 0;
+	double p50;
+	size_t i, holding;
+
+	(void)state;
+	assert_non_null(v);
+	for (size_t k = 0; k < N; k++)
+		v[k] = rng_next(&test_rng) >> (12 + rng_next(&test_rng) % 50);   /* < 2^52: exact as doubles */
+	h = hist_of(v, N);
+	raw = hist_to_json(h, 1.0, true);
+	us = hist_to_json(h, 1e-3, true);
+	rb = json_object_get(raw, "bins_by_value");
+	ub = json_object_get(us, "bins_by_value");
+	assert_int_equal(json_array_size(rb), json_array_size(ub));
+	assert_int_equal(json_array_size(rb), json_array_size(json_object_get(raw, "bins")));
+	for (size_t k = 0; k < N; k++) {
+		holding = 0;
+		json_array_foreach(rb, i, bin)
+			holding += bin_num(bin, "lo") <= (double)v[k] && (double)v[k] <= bin_num(bin, "hi");
+		assert_int_equal(holding, 1);
+	}
+	p50 = json_number_value(json_object_get(us, "p50"));
+	holding = 0;
+	json_array_foreach(ub, i, bin) {
+		const json_t *r = json_array_get(rb, i);
+
+		check_rel(bin_num(bin, "lo"), bin_num(r, "lo") * 1e-3, 1e-15, "lo");
+		check_rel(bin_num(bin, "hi"), bin_num(r, "hi") * 1e-3, 1e-15, "hi");
+		assert_true(i == 0 || bin_num(bin, "lo") > bin_num(json_array_get(ub, i - 1), "hi"));
+		holding += bin_num(bin, "lo") <= p50 && p50 <= bin_num(bin, "hi");
+		total += json_integer_value(json_object_get(bin, "count"));
+	}
+	assert_int_equal(holding, 1);
+	assert_int_equal(total, N);
+	json_decref(raw);
+	json_decref(us);
+	free(h);
+	free(v);
+}
+
 /* Corruptions of a valid object, each of which must be refused. */
 static void corrupt_scheme(json_t *j)
 {
@@ -478,6 +569,8 @@ static void test_empty(void **state)
 	json_object_foreach(p, key, val)
 		assert_true(json_is_null(val));
 	assert_int_equal(json_array_size(json_object_get(j, "bins")), 0);
+	assert_true(json_is_array(json_object_get(j, "bins_by_value")));
+	assert_int_equal(json_array_size(json_object_get(j, "bins_by_value")), 0);
 	assert_int_equal(hist_from_json(back, j), 0);
 	assert_int_equal(hist_count(back), 0);
 	hist_add(back, 7);              /* still usable: min was reset */
@@ -534,6 +627,8 @@ int main(void)
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_json_fields),
 		cmocka_unit_test(test_json_bins),
+		cmocka_unit_test(test_bins_by_value_tile),
+		cmocka_unit_test(test_bins_by_value_units),
 		cmocka_unit_test(test_json_rejects),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_huge_values),
