@@ -257,6 +257,8 @@ static int prepare(struct run_state *rs)
 	rs->sops = strategy_find(opt->strategy);
 	if (!rs->sops)
 		return run_fail(rs, EXIT_BAD_INPUT, "unknown strategy '%s' (see --list)", opt->strategy);
+	if (strategy_options_parse(rs->sops, opt->strategy_options, rs->strategy.opt, why, sizeof(why)))
+		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);     /* before a guest boots for nothing */
 	rs->wops = workload_find(opt->workload);
 	if (!rs->wops)
 		return run_fail(rs, EXIT_BAD_INPUT, "unknown workload '%s' (see --list)", opt->workload);
