@@ -42,9 +42,13 @@ endif
 BENCH_SRC    := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard backends/kvm/*.c) \
 	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
-# Workloads and their library, as linked into every runtime; the PV front end
-# only where a guest runs it (micro-VM, Xen domU).
-WORKLOAD_SRC := $(wildcard workloads/*.c) $(filter-out workloads/lib/pvfront.c,$(wildcard workloads/lib/*.c))
+# The workload catalog (names, options, frame rates: workloads/workload.h) is
+# all run-bench links of the workloads. Their drawing and its library are
+# linked into every runtime that draws: the guest, db-workload, the tests; the
+# PV front end only where a guest runs it (micro-VM, Xen domU).
+CATALOG_SRC  := workloads/catalog.c workloads/options.c workloads/lib/fmt.c
+DRAW_SRC     := $(filter-out $(CATALOG_SRC) workloads/lib/pvfront.c,$(wildcard workloads/*.c) $(wildcard workloads/lib/*.c))
+WORKLOAD_SRC := $(CATALOG_SRC) $(DRAW_SRC)
 GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S) workloads/lib/pvfront.c
 LINUXRT_SRC  := $(filter-out workloads/linux/main.c,$(wildcard workloads/linux/*.c))
 TEST_SRC     := $(wildcard tests/test_*.c)
@@ -53,10 +57,12 @@ TEST_LIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 FONT_H := $(BUILD)/gen/font8x16.h
 REV_H  := $(BUILD)/gen/revision.h
 
-host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(WORKLOAD_SRC) $(LINUXRT_SRC)) \
+host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(CATALOG_SRC)) \
 	$(1)/backends/kvm/guest_image.o
 HOST_OBJS := $(call host_objs,$(BUILD)/host)
 ASAN_OBJS := $(call host_objs,$(BUILD)/asan)
+# What the tests link besides run-bench's objects: the drawing, the Linux runtime.
+draw_objs = $(patsubst %.c,$(1)/%.o,$(DRAW_SRC) $(LINUXRT_SRC))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(GUEST_SRC) $(WORKLOAD_SRC))
 
 TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -123,13 +129,15 @@ $(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LIN
 linux-workloads: $(BUILD)/bin/db-workload
 
 # --- tests ----------------------------------------------------------------
-$(BUILD)/tests/%: tests/%.c $(HOST_OBJS) $(patsubst %.c,$(BUILD)/host/%.o,$(TEST_LIB_SRC))
+# Only the test's source and objects go to the compiler: its .d file adds the
+# headers (and test_pvbitmap's #included pvfront.c) as prerequisites too.
+$(BUILD)/tests/%: tests/%.c $(HOST_OBJS) $(call draw_objs,$(BUILD)/host) $(patsubst %.c,$(BUILD)/host/%.o,$(TEST_LIB_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -o $@ $^ $(LDLIBS_HOST) -lcmocka
+	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST) -lcmocka
 
-$(BUILD)/asan-tests/%: tests/%.c $(ASAN_OBJS) $(patsubst %.c,$(BUILD)/asan/%.o,$(TEST_LIB_SRC))
+$(BUILD)/asan-tests/%: tests/%.c $(ASAN_OBJS) $(call draw_objs,$(BUILD)/asan) $(patsubst %.c,$(BUILD)/asan/%.o,$(TEST_LIB_SRC))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $^ $(LDLIBS_HOST) -lcmocka
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST) -lcmocka
 
 test: all $(TESTS) $(ASAN_TESTS)
 	@scripts/run-tests $(BUILD)

@@ -116,7 +116,7 @@ static void test_run_clean(void **state)
 }
 
 /* The oracle must catch a strategy that misses updates: ptebits without the
- * re-arm step never sees a page twice (PLATFORM.md), so it must fail loudly. */
+ * re-arm step never sees a page twice (docs/HOST.md), so it must fail loudly. */
 static void test_oracle_catches_ptebits_without_rearm(void **state)
 {
 	const char *why = e2e_kvm_unusable();

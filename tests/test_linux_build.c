@@ -163,20 +163,20 @@ static void replay_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_
 }
 
 /* Draw frame n (0: init) and compare its damage with record i. */
-static void replay_frame(const struct workload_ops *ops, struct workload_ctx *ctx,
+static void replay_frame(const struct workload_draw *draw, struct workload_ctx *ctx,
 			 struct replay *r, const struct parsed *p, size_t i, uint64_t n)
 {
 	r->n = 0;
 	rt_frame_begin();
 	if (n == 0) {
-		assert_int_equal(ops->init(ctx), 0);
+		assert_int_equal(draw->init(ctx), 0);
 	} else {
 		ctx->drawn++;           /* as workload_run counts frames drawn */
-		ops->frame(ctx, n);
+		draw->frame(ctx, n);
 	}
 	rt_frame_commit(0);
 	if (r->n != p->frame[i]->rect_count)
-		fail_msg("%s frame %zu (n=%lu): %zu rects in-process, %u recorded", ops->name, i,
+		fail_msg("%s frame %zu (n=%lu): %zu rects in-process, %u recorded", draw->ops->name, i,
 			 (unsigned long)n, r->n, p->frame[i]->rect_count);
 	assert_memory_equal(r->rects, p->rects[i], r->n * sizeof(struct db_rect));
 }
@@ -185,21 +185,22 @@ static void replay_frame(const struct workload_ops *ops, struct workload_ctx *ct
  * deadline dropped up to it, as workload_run numbers them. */
 static uint32_t *replay(const struct workload_ops *ops, const struct parsed *p)
 {
+	const struct workload_draw *draw = workload_draw_find(ops->name);
 	struct replay r = { 0 };
 	struct rt_linux_sink sink = { .damage = replay_damage, .arg = &r };
 	struct workload_ctx ctx = { .seed = 5 };
 	char err[128];
 	uint32_t *pixels = calloc((size_t)RES_W * RES_H, sizeof(uint32_t));
+	assert_non_null(draw);
 	assert_non_null(pixels);
 	ctx.fb = (struct fb){ pixels, RES_W, RES_H, RES_W };
 	assert_int_equal(workload_parse_options(ops, NULL, &ctx, err, sizeof(err)), 0);
-	ctx.fps_milli = ops->default_fps_milli;
 	rt_linux_set_virtual_clock(true);
 	rt_linux_set_sink(&sink);
 	uint64_t n = 0;
 	for (size_t i = 0; i < p->nframes; i++) {
 		n += i ? 1 + p->frame[i]->dropped_before : 0;
-		replay_frame(ops, &ctx, &r, p, i, n);
+		replay_frame(draw, &ctx, &r, p, i, n);
 	}
 	assert_int_equal(ctx.fps_milli, p->h->fps_milli);
 	rt_linux_set_sink(NULL);

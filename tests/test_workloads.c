@@ -299,7 +299,7 @@ static void rec_run(struct recorder *r, const struct workload_ops *ops,
 	g_rec = r;
 	if (workload_parse_options(ops, options, &ctx, err, sizeof(err)))
 		fail_msg("%s", err);
-	assert_int_equal(workload_run(ops, &ctx, rec_stop, &stats), 0);
+	assert_int_equal(workload_run(workload_draw_find(ops->name), &ctx, rec_stop, &stats), 0);
 	assert_int_equal(stats.frames, r->limit);
 	assert_int_equal(stats.dropped, 0);
 	assert_int_equal(r->frames, r->limit);
@@ -488,21 +488,30 @@ static void test_determinism(void **state)
 
 /* --- registry and options ------------------------------------------------ */
 
+/* Every catalog entry has its drawing, and what --list shows as its frame
+ * rate is the one its default options give. */
 static void test_registry(void **state)
 {
 	(void)state;
 	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
 		const struct workload_ops *ops = *w;
+		const struct workload_draw *draw = workload_draw_find(ops->name);
+		struct workload_ctx ctx = { 0 };
 		assert_non_null(ops->name);
 		assert_non_null(ops->description);
-		assert_non_null(ops->init);
-		assert_non_null(ops->frame);
+		assert_non_null(draw);
+		assert_ptr_equal(draw->ops, ops);
+		assert_non_null(draw->init);
+		assert_non_null(draw->frame);
 		assert_true(ops->default_fps_milli > 0);
 		assert_ptr_equal(workload_find(ops->name), ops);
 		for (const struct workload_option *o = ops->options; o->name; o++)
 			assert_true(o->min <= o->value && o->value <= o->max);
+		assert_int_equal(workload_parse_options(ops, NULL, &ctx, NULL, 0), 0);
+		assert_int_equal(ctx.fps_milli, ops->default_fps_milli);
 	}
 	assert_null(workload_find("no-such-workload"));
+	assert_null(workload_draw_find("no-such-workload"));
 }
 
 static int fake_init(struct workload_ctx *ctx)
@@ -536,6 +545,10 @@ static const struct workload_ops fake_ops = {
 		{ .name = "huge", .value = 0, .min = INT64_MIN, .max = INT64_MAX, .help = "" },
 		{ .name = NULL },
 	},
+};
+
+static const struct workload_draw fake_draw = {
+	.ops = &fake_ops,
 	.init = fake_init,
 	.frame = fake_frame,
 };
@@ -632,7 +645,7 @@ static struct workload_run_stats run_with_stall(uint64_t at, uint64_t stall_tent
 	fake_stall_at = at;
 	fake_stall_cycles = stall_tenths * 100000000ull;
 	stop_after = 8;
-	assert_int_equal(workload_run(&fake_ops, &ctx, stop_at_frame, &stats), 0);
+	assert_int_equal(workload_run(&fake_draw, &ctx, stop_at_frame, &stats), 0);
 	assert_int_equal(ctx.fps_milli, 1000);
 	rt_linux_set_sink(NULL);
 	return stats;

@@ -118,7 +118,7 @@ static struct workload_ctx rec_run(struct rec *r, const char *name, const char *
 	g_rec = r;
 	if (workload_parse_options(ops, options, &ctx, err, sizeof(err)))
 		fail_msg("%s %s: %s", name, options, err);
-	assert_int_equal(workload_run(ops, &ctx, rec_stop, &stats), 0);
+	assert_int_equal(workload_run(workload_draw_find(name), &ctx, rec_stop, &stats), 0);
 	assert_int_equal(stats.frames, r->limit);
 	rt_linux_set_sink(NULL);
 	rt_linux_free_all();
@@ -245,7 +245,7 @@ static void test_video_fps_rejected(void **state)
 	assert_non_null(ctx.fb.pixels);
 	rt_linux_set_virtual_clock(true);
 	assert_int_equal(workload_parse_options(video, "fps=25", &ctx, err, sizeof(err)), 0);
-	assert_int_not_equal(workload_run(video, &ctx, rec_stop, NULL), 0);
+	assert_int_not_equal(workload_run(workload_draw_find("video"), &ctx, rec_stop, NULL), 0);
 	for (size_t i = 0; i < 64 * 64; i++)
 		assert_int_equal(ctx.fb.pixels[i], 0);   /* refused before drawing */
 	assert_int_equal(workload_parse_options(video, "fps=61", &ctx, err, sizeof(err)), -1);

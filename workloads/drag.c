@@ -10,6 +10,7 @@
  * the window never matches the desktop under it, and every pixel of the old
  * and new positions really changes each frame.
  */
+#include "include/compiler.h"
 #include "workloads/lib/gfx.h"
 #include "workloads/lib/rng.h"
 #include "workloads/workload.h"
@@ -133,7 +134,7 @@ static void drag_make_window(struct drag_state *st)
 	for (uint32_t i = 0; i < 3 && st->w > 60; i++)
 		drag_box(st, st->w - (3 - i) * 18, 7, 10, 10, buttons[i]);
 	uint32_t y = DRAG_TITLE_H + DRAG_PAD;
-	for (size_t i = 0; i < sizeof(drag_lines) / sizeof(drag_lines[0]); i++, y += GFX_GLYPH_H)
+	for (size_t i = 0; i < ARRAY_SIZE(drag_lines); i++, y += GFX_GLYPH_H)
 		drag_text(st, DRAG_PAD, y, drag_lines[i], 0x202020);
 	uint32_t px = st->w / 2, py = y + DRAG_PAD;
 	for (uint32_t j = py; j + DRAG_PAD < st->h; j++)
@@ -216,7 +217,6 @@ static int drag_init(struct workload_ctx *ctx)
 	if (!st)
 		return -1;
 	ctx->state = st;
-	ctx->fps_milli = (uint32_t)workload_opt(ctx, "fps") * 1000;
 	const struct fb *fb = &ctx->fb;
 	int64_t w = workload_opt(ctx, "w"), h = workload_opt(ctx, "h");
 	st->w = (uint64_t)w < fb->width ? (uint32_t)w : fb->width;
@@ -258,21 +258,10 @@ static void drag_frame(struct workload_ctx *ctx, uint64_t n)
 	drag_draw_window(&ctx->fb, st, ctx->drawn);
 }
 
-const struct workload_ops workload_drag = {
-	.name = "drag",
-	.description = "a window dragged across a patterned desktop, bouncing off the edges",
-	.default_fps_milli = 60000,
-	.options = {
-		{ .name = "w", .value = 600, .min = 32, .max = 8192,
-		  .help = "window width in pixels (clamped to the screen)" },
-		{ .name = "h", .value = 400, .min = 32, .max = 8192,
-		  .help = "window height in pixels (clamped to the screen)" },
-		{ .name = "speed", .value = 4, .min = 1, .max = 256,
-		  .help = "pixels per frame on each axis (at most half the window)" },
-		{ .name = "fps", .value = 60, .min = 1, .max = 240,
-		  .help = "frames per second" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_drag;    /* workloads/catalog.c */
+
+const struct workload_draw workload_drag_draw = {
+	.ops = &workload_drag,
 	.init = drag_init,
 	.frame = drag_frame,
 };

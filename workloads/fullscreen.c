@@ -271,7 +271,6 @@ static int fs_init(struct workload_ctx *ctx)
 	if (!st)
 		return -1;
 	ctx->state = st;
-	ctx->fps_milli = (uint32_t)workload_opt(ctx, "fps") * 1000;
 	st->w = ctx->fb.width;
 	st->h = ctx->fb.height;
 	uint64_t rows = FS_BACKBUF_MAX / ((uint64_t)st->w * 4);
@@ -298,16 +297,10 @@ static void fs_frame(struct workload_ctx *ctx, uint64_t n)
 	fs_present(&ctx->fb, st);
 }
 
-const struct workload_ops workload_fullscreen = {
-	.name = "fullscreen",
-	.description = "game-like full-screen redraw: scrolling background, sprites and "
-		       "a HUD; every pixel changes every frame",
-	.default_fps_milli = 60000,
-	.options = {
-		{ .name = "fps", .value = 60, .min = 1, .max = 240,
-		  .help = "frames per second" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_fullscreen;    /* workloads/catalog.c */
+
+const struct workload_draw workload_fullscreen_draw = {
+	.ops = &workload_fullscreen,
 	.init = fs_init,
 	.frame = fs_frame,
 };

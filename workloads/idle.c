@@ -5,6 +5,7 @@
  * block cursor blinks, and the clock redraws just the glyphs whose character
  * changed, so every declared cell really changes.
  */
+#include "include/compiler.h"
 #include "workloads/lib/fmt.h"
 #include "workloads/lib/gfx.h"
 #include "workloads/lib/rng.h"
@@ -42,7 +43,7 @@ static const char *const idle_script[] = {
 	"user@dirtybench:~$ cat notes.txt",
 	"An idle desktop: only the clock and this cursor ever change.",
 };
-#define IDLE_SCRIPT_LINES (sizeof(idle_script) / sizeof(idle_script[0]))
+#define IDLE_SCRIPT_LINES ARRAY_SIZE(idle_script)
 #define IDLE_PROMPT "user@dirtybench:~$ "
 
 struct idle_state {
@@ -222,7 +223,7 @@ static int idle_init(struct workload_ctx *ctx)
 	ctx->state = st;
 	struct rng rng;
 	rng_seed(&rng, ctx->seed);
-	st->theme = &idle_themes[rng_below(&rng, sizeof(idle_themes) / sizeof(idle_themes[0]))];
+	st->theme = &idle_themes[rng_below(&rng, ARRAY_SIZE(idle_themes))];
 	int64_t start = workload_opt(ctx, "clock_start");
 	st->start_s = start >= 0 ? (uint32_t)start : (uint32_t)rng_below(&rng, IDLE_DAY_S);
 	st->blink_ms = (uint32_t)workload_opt(ctx, "blink_ms");
@@ -238,17 +239,10 @@ static int idle_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-const struct workload_ops workload_idle = {
-	.name = "idle",
-	.description = "idle desktop: a blinking text cursor and a clock ticking once a second",
-	.default_fps_milli = 2000,
-	.options = {
-		{ .name = "blink_ms", .value = 500, .min = 0, .max = 60000,
-		  .help = "cursor on/off half-period in ms (0: steady cursor)" },
-		{ .name = "clock_start", .value = -1, .min = -1, .max = IDLE_DAY_S - 1,
-		  .help = "clock's second of the day at frame 0 (-1: from the seed)" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_idle;    /* workloads/catalog.c */
+
+const struct workload_draw workload_idle_draw = {
+	.ops = &workload_idle,
 	.init = idle_init,
 	.frame = idle_frame,
 };

@@ -13,13 +13,13 @@
  * Individual pixels do return to a previous value a frame later (glyph
  * strokes passing by); whole tiles do not, as no two lines of output repeat.
  */
+#include "include/compiler.h"
 #include "workloads/lib/fmt.h"
 #include "workloads/lib/gfx.h"
 #include "workloads/lib/rng.h"
 #include "workloads/workload.h"
 
 #define SCROLL_PAD 4
-#define SCROLL_MAX_FPS 240
 
 struct scroll_theme {
 	uint32_t bg, fg, prompt, dim, warn, panel, panel_fg;
@@ -59,7 +59,7 @@ static const char *const scroll_months[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 
-#define SCROLL_PICK(rng, a) ((a)[rng_below((rng), sizeof(a) / sizeof((a)[0]))])
+#define SCROLL_PICK(rng, a) ((a)[rng_below((rng), ARRAY_SIZE(a))])
 
 struct scroll_state {
 	const struct scroll_theme *theme;
@@ -319,11 +319,10 @@ static int scroll_init(struct workload_ctx *ctx)
 		return -1;
 	ctx->state = st;
 	rng_seed(&st->rng, ctx->seed);
-	st->theme = &scroll_themes[rng_below(&st->rng, sizeof(scroll_themes) / sizeof(scroll_themes[0]))];
+	st->theme = &scroll_themes[rng_below(&st->rng, ARRAY_SIZE(scroll_themes))];
 	st->smooth = workload_opt(ctx, "smooth") != 0;
 	st->px = (uint32_t)workload_opt(ctx, "px");
 	st->lines_per_s = (uint32_t)workload_opt(ctx, "lines_per_s");
-	ctx->fps_milli = (uint32_t)workload_opt(ctx, "fps") * 1000;
 	st->clock_s = 1 + (uint32_t)rng_below(&st->rng, 5000);
 	uint32_t panel = (uint32_t)workload_opt(ctx, "panel");
 	panel = panel < ctx->fb.height ? panel : ctx->fb.height;
@@ -339,23 +338,10 @@ static int scroll_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-const struct workload_ops workload_scrolling = {
-	.name = "scrolling",
-	.description = "terminal output scrolling: the text area moves up in VRAM, one new line drawn",
-	.default_fps_milli = 30000,
-	.options = {
-		{ .name = "lines_per_s", .value = 30, .min = 1, .max = 10000,
-		  .help = "new lines per second (line mode); several per frame when above fps" },
-		{ .name = "smooth", .value = 0, .min = 0, .max = 1,
-		  .help = "1: scroll px pixels every frame instead of whole lines" },
-		{ .name = "px", .value = 2, .min = 1, .max = 256,
-		  .help = "pixels scrolled per frame with smooth=1" },
-		{ .name = "fps", .value = 30, .min = 1, .max = SCROLL_MAX_FPS,
-		  .help = "frames per second" },
-		{ .name = "panel", .value = 24, .min = 0, .max = 400,
-		  .help = "height in pixels of the panel above the terminal" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_scrolling;    /* workloads/catalog.c */
+
+const struct workload_draw workload_scrolling_draw = {
+	.ops = &workload_scrolling,
 	.init = scroll_init,
 	.frame = scroll_frame,
 };

@@ -80,7 +80,6 @@ static int sparse_init(struct workload_ctx *ctx)
 	if (!st)
 		return -1;
 	ctx->state = st;
-	ctx->fps_milli = (uint32_t)workload_opt(ctx, "fps") * 1000;
 	st->seed = ctx->seed;
 	st->pixels = (uint64_t)ctx->fb.width * ctx->fb.height;
 	uint64_t n = (uint64_t)workload_opt(ctx, "n");
@@ -92,18 +91,10 @@ static int sparse_init(struct workload_ctx *ctx)
 	return sparse_paint_backdrop(&ctx->fb);
 }
 
-const struct workload_ops workload_sparse = {
-	.name = "sparse",
-	.description = "n single pixels changed at random places each frame: one tiny "
-		       "change in almost every page or tile touched",
-	.default_fps_milli = 60000,
-	.options = {
-		{ .name = "n", .value = 256, .min = 1, .max = 100000,
-		  .help = "pixels changed per frame (at most the pixels on screen)" },
-		{ .name = "fps", .value = 60, .min = 1, .max = 240,
-		  .help = "frames per second" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_sparse;    /* workloads/catalog.c */
+
+const struct workload_draw workload_sparse_draw = {
+	.ops = &workload_sparse,
 	.init = sparse_init,
 	.frame = sparse_frame,
 };

@@ -14,6 +14,7 @@
  * half-period is at least three frames, so no pixel goes back to what it
  * showed one frame earlier.
  */
+#include "include/compiler.h"
 #include "workloads/lib/fmt.h"
 #include "workloads/lib/gfx.h"
 #include "workloads/lib/rng.h"
@@ -89,7 +90,7 @@ static void typing_append(struct typing_state *st, const char *s)
 static void typing_next_chunk(struct typing_state *st)
 {
 	st->chunk_len = st->chunk_pos = 0;
-	typing_append(st, typing_words[rng_below(&st->rng, sizeof(typing_words) / sizeof(typing_words[0]))]);
+	typing_append(st, typing_words[rng_below(&st->rng, ARRAY_SIZE(typing_words))]);
 	if (st->sentence_words == 0 && st->chunk[0] >= 'a' && st->chunk[0] <= 'z')
 		st->chunk[0] = (char)(st->chunk[0] - 'a' + 'A');
 	st->sentence_words++;
@@ -443,10 +444,9 @@ static int typing_init(struct workload_ctx *ctx)
 		return -1;
 	ctx->state = st;
 	rng_seed(&st->rng, ctx->seed);
-	st->theme = &typing_themes[rng_below(&st->rng, sizeof(typing_themes) / sizeof(typing_themes[0]))];
+	st->theme = &typing_themes[rng_below(&st->rng, ARRAY_SIZE(typing_themes))];
 	st->cps = (uint32_t)workload_opt(ctx, "cps");
 	st->typo_pct = (uint32_t)workload_opt(ctx, "typo_pct");
-	ctx->fps_milli = (uint32_t)workload_opt(ctx, "fps") * 1000;
 	/* A blink half-period of at least three frames: the cursor is never
 	 * shown for a single frame only. */
 	uint64_t min_blink = 3000000ull / ctx->fps_milli + 1;
@@ -466,21 +466,10 @@ static int typing_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-const struct workload_ops workload_typing = {
-	.name = "typing",
-	.description = "text editor: prose typed at a human pace, a blinking cursor, a status line",
-	.default_fps_milli = 30000,
-	.options = {
-		{ .name = "cps", .value = 8, .min = 1, .max = 100,
-		  .help = "characters typed per second, on average (at most fps/2)" },
-		{ .name = "blink_ms", .value = 530, .min = 0, .max = 10000,
-		  .help = "cursor on/off half-period in ms while idle (0: steady; at least 3 frames)" },
-		{ .name = "typo_pct", .value = 3, .min = 0, .max = 50,
-		  .help = "percent of letters mistyped and corrected with a backspace" },
-		{ .name = "fps", .value = 30, .min = 1, .max = 240,
-		  .help = "frames per second" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_typing;    /* workloads/catalog.c */
+
+const struct workload_draw workload_typing_draw = {
+	.ops = &workload_typing,
 	.init = typing_init,
 	.frame = typing_frame,
 };

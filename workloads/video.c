@@ -268,7 +268,6 @@ static int video_init(struct workload_ctx *ctx)
 		rt_print("video: option fps must be 24, 30 or 60");
 		return -1;
 	}
-	ctx->fps_milli = (uint32_t)fps * 1000;
 	struct video_state *st = rt_alloc(sizeof(*st));
 	if (!st)
 		return -1;
@@ -299,20 +298,10 @@ static void video_frame(struct workload_ctx *ctx, uint64_t n)
 	video_controls(&ctx->fb, st, f.ms / 1000);
 }
 
-const struct workload_ops workload_video = {
-	.name = "video",
-	.description = "video playback: a window whose every pixel changes each frame, "
-		       "with a progress bar and clock that change once a second",
-	.default_fps_milli = 30000,
-	.options = {
-		{ .name = "w", .value = 1280, .min = 16, .max = 8192,
-		  .help = "picture width in pixels (clamped to the screen)" },
-		{ .name = "h", .value = 720, .min = 16, .max = 8192,
-		  .help = "picture height in pixels (clamped to the screen, less the controls)" },
-		{ .name = "fps", .value = 30, .min = 24, .max = 60,
-		  .help = "frame rate: 24, 30 or 60" },
-		{ .name = NULL },
-	},
+extern const struct workload_ops workload_video;    /* workloads/catalog.c */
+
+const struct workload_draw workload_video_draw = {
+	.ops = &workload_video,
 	.init = video_init,
 	.frame = video_frame,
 };

@@ -1,7 +1,11 @@
 /*
- * A workload is one file ending in one const struct workload_ops. It draws
- * into ctx->fb through gfx.h, which declares the damage; the runner paces
- * frames on the TSC and commits them.
+ * A workload has two halves. Its catalog entry (workloads/catalog.c: name,
+ * description, frame rate, options) is all run-bench links: --list, option
+ * checks and the frame rate need nothing else. Its drawing is one file,
+ * workloads/NAME.c, ending in one const struct workload_draw; only the
+ * runtimes link it (the micro-VM guest, db-workload, the tests). A workload
+ * draws into ctx->fb through gfx.h, which declares the damage; the runner
+ * paces frames on the TSC and commits them.
  */
 #ifndef DIRTYBENCH_WORKLOAD_H
 #define DIRTYBENCH_WORKLOAD_H
@@ -20,7 +24,7 @@ struct workload_option {
 struct workload_ctx {
 	struct fb fb;
 	uint64_t seed;
-	uint32_t fps_milli;     /* frames per 1000 s; init may change it from options */
+	uint32_t fps_milli;     /* frames per 1000 s, set by workload_parse_options() */
 	struct workload_option opt[WORKLOAD_MAX_OPTIONS];
 	unsigned nopt;
 	void *state;            /* the workload's own, from rt_alloc() */
@@ -30,25 +34,43 @@ struct workload_ctx {
 	uint64_t drawn;
 };
 
+/* --- the catalog (workloads/catalog.c, workloads/options.c) ------------- */
+
+/* A workload's catalog entry. An option named "fps" is its frame rate in
+ * frames per second; a workload without one runs at default_fps_milli (for
+ * the others that is the fps option's default, so --list shows what runs). */
 struct workload_ops {
 	const char *name;
 	const char *description;
 	uint32_t default_fps_milli;
 	/* Options with their defaults and ranges; the name list ends with a NULL name. */
 	struct workload_option options[WORKLOAD_MAX_OPTIONS];
+};
+
+/* Every workload, in listing order, ending with NULL. */
+extern const struct workload_ops *const workload_registry[];
+const struct workload_ops *workload_find(const char *name);
+
+/* Parse "k=v,k=v" (NULL or "": all defaults) into ctx->opt from ops->options
+ * and set ctx->fps_milli from them; returns 0, or -1 with a message in err
+ * (unknown key, value out of range). */
+int workload_parse_options(const struct workload_ops *ops, const char *spec,
+			   struct workload_ctx *ctx, char *err, size_t errlen);
+
+/* --- the drawing (workloads/NAME.c, workloads/workload.c) --------------- */
+
+struct workload_draw {
+	const struct workload_ops *ops;         /* its catalog entry */
 	/* Allocate state and draw the first screen (frame 0, damage declared). */
 	int (*init)(struct workload_ctx *ctx);
 	/* Draw frame n >= 1. */
 	void (*frame)(struct workload_ctx *ctx, uint64_t n);
 };
 
-extern const struct workload_ops *const workload_registry[];
-const struct workload_ops *workload_find(const char *name);
+/* The drawing of the workload of that name; NULL if none. */
+const struct workload_draw *workload_draw_find(const char *name);
 
-/* Parse "k=v,k=v" into ctx->opt from ops->options; returns 0, or -1 with a
- * message in err (unknown key, value out of range). */
-int workload_parse_options(const struct workload_ops *ops, const char *spec,
-			   struct workload_ctx *ctx, char *err, size_t errlen);
+/* An option's value; a name the catalog entry does not declare aborts. */
 int64_t workload_opt(const struct workload_ctx *ctx, const char *name);
 
 /* Frame loop shared by every runtime: paces frames on the TSC until stop()
@@ -57,7 +79,7 @@ struct workload_run_stats {
 	uint64_t frames;
 	uint64_t dropped;
 };
-int workload_run(const struct workload_ops *ops, struct workload_ctx *ctx,
+int workload_run(const struct workload_draw *draw, struct workload_ctx *ctx,
 		 bool (*stop)(void), struct workload_run_stats *stats);
 
 #endif

@@ -3,6 +3,8 @@
  * host through the control page and one port ("ucall"); publishes each frame
  * and its damage into rings the host reads without stopping the guest.
  */
+#include "include/compiler.h"
+#include "include/damage_ring.h"
 #include "include/protocol.h"
 #include "workloads/lib/runtime.h"
 #include "workloads/workload.h"
@@ -11,11 +13,8 @@
 #define control ((struct db_control *)DB_CONTROL_GPA)
 #define rect_ring ((struct db_rect *)DB_RECT_RING_GPA)
 
-#define barrier() __asm__ __volatile__("" ::: "memory")
-
 static uint64_t heap_next = DB_HEAP_GPA;
-static uint64_t rect_head;              /* next rect slot, published at commit */
-static struct db_frame current;
+static struct damage_ring ring;
 
 static void ucall(uint64_t cmd, uint64_t a0, uint64_t a1, uint64_t a2)
 {
@@ -35,13 +34,6 @@ uint64_t rt_tsc(void)
 
 	__asm__ __volatile__("lfence; rdtsc; lfence" : "=a"(lo), "=d"(hi) :: "memory");
 	return (uint64_t)hi << 32 | lo;
-}
-
-/* Commit stamps must not precede the frame's stores becoming visible. */
-static uint64_t tsc_after_stores(void)
-{
-	__asm__ __volatile__("mfence" ::: "memory");
-	return rt_tsc();
 }
 
 uint64_t rt_tsc_khz(void)
@@ -72,42 +64,19 @@ void rt_sleep_until(uint64_t tsc)
 void rt_frame_begin(void)
 {
 	pv_answer(pvfront_poll());
-	current.tsc_start = rt_tsc();
-	current.rect_first = rect_head;
-	current.rect_count = 0;
+	damage_ring_begin(&ring, rt_tsc());
 }
 
 void rt_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
 	if (control->pv_enabled)
 		pv_answer(pvfront_mark(x, y, w, h));
-	if (rect_head - control->rects_consumed >= DB_RECT_RING_LEN) {
-		control->overflow = 1;
-		return;
-	}
-	rect_ring[rect_head % DB_RECT_RING_LEN] = (struct db_rect){
-		(uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
-	rect_head++;
-	current.rect_count++;
+	damage_ring_add(&ring, x, y, w, h);
 }
 
 void rt_frame_commit(uint32_t dropped_before)
 {
-	uint64_t head = control->frames_published;
-
-	current.tsc_commit = tsc_after_stores();
-	current.draw_cycles = current.tsc_commit - current.tsc_start;
-	current.dropped_before = dropped_before;
-	if (head - control->frames_consumed >= DB_FRAME_RING_LEN) {
-		control->overflow = 1;
-		return;
-	}
-	current.seq = head;
-	control->frames[head % DB_FRAME_RING_LEN] = current;
-	control->frames_dropped += dropped_before;
-	control->rects_published = rect_head;
-	barrier();      /* x86 keeps store order: the record is visible before the head */
-	control->frames_published = head + 1;
+	damage_ring_commit(&ring, dropped_before);
 	pv_answer(pvfront_poll());
 }
 
@@ -174,33 +143,31 @@ static void calibrate_clock(void)
 void guest_main(void)
 {
 	static struct workload_ctx ctx;
-	const struct workload_ops *ops;
+	const struct workload_draw *draw;
 	struct workload_run_stats stats;
 	char err[128];
 
 	if (control->abi_version != DB_ABI_VERSION)
 		rt_abort("control page ABI mismatch", __FILE__, __LINE__);
-	ops = workload_find(control->workload);
-	if (!ops)
+	damage_ring_init(&ring, control, rect_ring);
+	draw = workload_draw_find(control->workload);
+	if (!draw)
 		rt_abort("unknown workload", __FILE__, __LINE__);
-	if (workload_parse_options(ops, control->options, &ctx, err, sizeof(err)))
+	if (workload_parse_options(draw->ops, control->options, &ctx, err, sizeof(err)))
 		rt_abort(err, __FILE__, __LINE__);
 	ctx.fb = (struct fb){ (uint32_t *)control->vram_gva, control->width,
 			      control->height, control->stride / 4 };
 	ctx.seed = control->seed;
 	calibrate_clock();
 	cpu_probe();
-	if (!ctx.fps_milli)
-		ctx.fps_milli = ops->default_fps_milli;
 	control->target_fps_milli = ctx.fps_milli;
 	control->fb_gva = control->vram_gva;
 	control->fb_len = (uint64_t)control->stride * control->height;
 	pvfront_init(control);
 	ucall(DB_UCALL_READY, 0, 0, 0);
-	if (workload_run(ops, &ctx, should_stop, &stats))
+	if (workload_run(draw, &ctx, should_stop, &stats))
 		rt_abort("workload failed", __FILE__, __LINE__);
 	pvfront_close();
-	control->target_fps_milli = ctx.fps_milli;      /* init may have changed it */
 	ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);
 	for (;;)
 		ucall(DB_UCALL_DONE, stats.frames, stats.dropped, 0);

@@ -322,7 +322,7 @@ static void dbw_write(struct dbw_records *r, const void *p, size_t n)
 	}
 }
 
-/* Written at frame 0's commit: init has set the frame rate by then. */
+/* Written at frame 0's commit, when the run's context is complete. */
 static void dbw_write_header(struct dbw_records *r)
 {
 	const struct workload_ctx *ctx = r->ctx;
@@ -395,11 +395,11 @@ static void dbw_on_signal(int sig)
 
 /* --- main -------------------------------------------------------------------- */
 
-static int dbw_setup(const struct dbw_args *a, const struct workload_ops *ops,
+static int dbw_setup(const struct dbw_args *a, const struct workload_draw *draw,
 		     struct workload_ctx *ctx, struct dbw_target *t, struct dbw_records *r)
 {
 	char err[256];
-	if (workload_parse_options(ops, a->wopt, ctx, err, sizeof(err))) {
+	if (workload_parse_options(draw->ops, a->wopt, ctx, err, sizeof(err))) {
 		fprintf(stderr, "db-workload: %s\n", err);
 		return -1;
 	}
@@ -424,7 +424,7 @@ static void dbw_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static int dbw_run(const struct dbw_args *a, const struct workload_ops *ops,
+static int dbw_run(const struct dbw_args *a, const struct workload_draw *draw,
 		   struct workload_ctx *ctx, struct dbw_records *r)
 {
 	struct rt_linux_sink sink = { dbw_frame_begin, dbw_damage, dbw_frame_commit, r };
@@ -433,7 +433,7 @@ static int dbw_run(const struct dbw_args *a, const struct workload_ops *ops,
 	dbw_rec = r;
 	if (a->duration > 0)
 		dbw_stop_tsc = rt_tsc() + (uint64_t)(a->duration * 1000.0 * (double)rt_tsc_khz());
-	int err = workload_run(ops, ctx, dbw_stop, &stats);
+	int err = workload_run(draw, ctx, dbw_stop, &stats);
 	rt_linux_set_sink(NULL);
 	if (r->f && fclose(r->f) && !r->failed) {
 		fprintf(stderr, "db-workload: writing %s: %s\n", r->path, strerror(errno));
@@ -441,10 +441,10 @@ static int dbw_run(const struct dbw_args *a, const struct workload_ops *ops,
 	}
 	r->f = NULL;
 	if (err)
-		fprintf(stderr, "db-workload: %s: init failed\n", ops->name);
+		fprintf(stderr, "db-workload: %s: init failed\n", draw->ops->name);
 	else
 		fprintf(stderr, "db-workload: %s: %llu frames, %llu deadlines dropped, %ux%u\n",
-			ops->name, (unsigned long long)stats.frames,
+			draw->ops->name, (unsigned long long)stats.frames,
 			(unsigned long long)stats.dropped, ctx->fb.width, ctx->fb.height);
 	return err || r->failed ? -1 : 0;
 }
@@ -465,16 +465,16 @@ int main(int argc, char **argv)
 		}
 		return xen_guest_serve(base) ? DBW_EXIT_FAIL : 0;
 	}
-	const struct workload_ops *ops = workload_find(a.workload);
-	if (!ops) {
+	const struct workload_draw *draw = workload_draw_find(a.workload);
+	if (!draw) {
 		fprintf(stderr, "db-workload: unknown workload '%s' (see --list)\n", a.workload);
 		return DBW_EXIT_USAGE;
 	}
 	struct dbw_records rec = { .path = a.records, .ctx = &ctx, .args = &a };
 	int status = DBW_EXIT_USAGE;
-	if (dbw_setup(&a, ops, &ctx, &t, &rec) == 0) {
+	if (dbw_setup(&a, draw, &ctx, &t, &rec) == 0) {
 		dbw_signals();
-		status = dbw_run(&a, ops, &ctx, &rec) ? DBW_EXIT_FAIL : 0;
+		status = dbw_run(&a, draw, &ctx, &rec) ? DBW_EXIT_FAIL : 0;
 	}
 	if (rec.f)
 		fclose(rec.f);

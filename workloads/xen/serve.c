@@ -2,9 +2,11 @@
  * db-workload --xen BASE: the workloads inside a Xen domU, serving runs that
  * run-bench --backend xen starts from dom0 (layout and handshake in
  * xenshare.h). Frames and damage are published into the control page and the
- * rect ring exactly as the micro-VM guest runtime does (workloads/guest/
- * runtime.c), so dom0's oracle is the KVM one.
+ * rect ring by the micro-VM guest runtime's producer (include/damage_ring.h),
+ * so dom0's oracle is the KVM one.
  */
+#include "include/compiler.h"
+#include "include/damage_ring.h"
 #include "workloads/xen/xenshare.h"
 #include "workloads/xen/xen_guest.h"
 #include "workloads/workload.h"
@@ -21,7 +23,6 @@
 #include <x86intrin.h>
 #include <xenstore.h>
 
-#define barrier() __asm__ __volatile__("" ::: "memory")
 #define DBX_POLL_NS 2000000L            /* idle poll of the request word */
 #define DBX_CAL_SPIN_NS 300000000ull    /* keep spinning this long after a calibration request */
 
@@ -31,8 +32,7 @@ static struct dbx_region {
 	struct dbx_share *share;
 	struct db_control *control;
 	struct db_rect *rects;
-	uint64_t rect_head;
-	struct db_frame current;
+	struct damage_ring ring;
 } R;
 
 static uint64_t dbx_mono_ns(void)
@@ -88,54 +88,28 @@ static int dbx_register(void)
 	return ok ? 0 : -1;
 }
 
-/* --- publishing frames (as workloads/guest/runtime.c) ---------------------- */
+/* --- publishing frames (include/damage_ring.h) --------------------------- */
 
 static void dbx_frame_begin(void *arg, uint64_t tsc)
 {
 	(void)arg;
 	xen_guest_pv_poll();
-	R.current.tsc_start = tsc;
-	R.current.rect_first = R.rect_head;
-	R.current.rect_count = 0;
+	damage_ring_begin(&R.ring, tsc);
 }
 
 static void dbx_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
-	struct db_control *c = R.control;
-
 	(void)arg;
 	xen_guest_pv_mark(x, y, w, h);
-	if (R.rect_head - c->rects_consumed >= DB_RECT_RING_LEN) {
-		c->overflow = 1;
-		return;
-	}
-	R.rects[R.rect_head % DB_RECT_RING_LEN] = (struct db_rect){
-		(uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
-	R.rect_head++;
-	R.current.rect_count++;
+	damage_ring_add(&R.ring, x, y, w, h);
 }
 
+/* The ring stamps the commit itself, once the frame's stores are visible. */
 static void dbx_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
 {
-	struct db_control *c = R.control;
-	uint64_t head = c->frames_published;
-
 	(void)arg;
 	(void)tsc;
-	__asm__ __volatile__("mfence" ::: "memory");    /* the stamp follows the frame's stores */
-	R.current.tsc_commit = __rdtsc();
-	R.current.draw_cycles = R.current.tsc_commit - R.current.tsc_start;
-	R.current.dropped_before = dropped_before;
-	if (head - c->frames_consumed >= DB_FRAME_RING_LEN) {
-		c->overflow = 1;
-		return;
-	}
-	R.current.seq = head;
-	c->frames[head % DB_FRAME_RING_LEN] = R.current;
-	c->frames_dropped += dropped_before;
-	c->rects_published = R.rect_head;
-	barrier();      /* x86 keeps store order: the record is visible before the head */
-	c->frames_published = head + 1;
+	damage_ring_commit(&R.ring, dropped_before);
 	xen_guest_pv_poll();
 }
 
@@ -161,7 +135,7 @@ static void dbx_reset_guest_part(struct db_control *c)
 	size_t off = offsetof(struct db_control, fb_gva);
 
 	memset((char *)c + off, 0, sizeof(*c) - off);
-	R.rect_head = 0;
+	damage_ring_init(&R.ring, c, R.rects);
 }
 
 static int dbx_serve_one(void)
@@ -169,7 +143,7 @@ static int dbx_serve_one(void)
 	static struct workload_ctx ctx;
 	struct db_control *c = R.control;
 	struct rt_linux_sink sink = { dbx_frame_begin, dbx_damage, dbx_frame_commit, NULL };
-	const struct workload_ops *ops;
+	const struct workload_draw *draw;
 	struct workload_run_stats stats;
 	char err[128];
 
@@ -179,15 +153,13 @@ static int dbx_serve_one(void)
 		return dbx_fail("control page ABI mismatch");
 	if ((uint64_t)c->stride * c->height > DBX_VRAM_MAX)
 		return dbx_fail("framebuffer larger than the region's VRAM part");
-	ops = workload_find(c->workload);
-	if (!ops)
+	draw = workload_draw_find(c->workload);
+	if (!draw)
 		return dbx_fail("unknown workload");
-	if (workload_parse_options(ops, c->options, &ctx, err, sizeof(err)))
+	if (workload_parse_options(draw->ops, c->options, &ctx, err, sizeof(err)))
 		return dbx_fail(err);
 	ctx.fb = (struct fb){ (uint32_t *)(R.base + DBX_VRAM_OFF), c->width, c->height, c->stride / 4 };
 	ctx.seed = c->seed;
-	if (!ctx.fps_milli)
-		ctx.fps_milli = ops->default_fps_milli;
 	rt_linux_set_tsc_khz(c->tsc_khz);       /* dom0's measure of the one TSC */
 	if (xen_guest_pv_start(c))
 		return dbx_fail("pvbitmap set-up failed");
@@ -207,16 +179,15 @@ static int dbx_serve_one(void)
 		}
 		nanosleep(&nap, NULL);
 	}
-	int rc = workload_run(ops, &ctx, dbx_should_stop, &stats);
+	int rc = workload_run(draw, &ctx, dbx_should_stop, &stats);
 	rt_linux_set_sink(NULL);
 	xen_guest_pv_stop();
 	rt_linux_free_all();
 	if (rc)
 		return dbx_fail("workload failed");
-	c->target_fps_milli = ctx.fps_milli;
 	barrier();
 	R.share->state = DBX_DONE;
-	fprintf(stderr, "db-workload: %s: %llu frames, %llu dropped\n", ops->name,
+	fprintf(stderr, "db-workload: %s: %llu frames, %llu dropped\n", draw->ops->name,
 		(unsigned long long)stats.frames, (unsigned long long)stats.dropped);
 	return 0;
 }
