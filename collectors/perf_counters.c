@@ -12,6 +12,7 @@
 
 #include "collectors/perf_counters.h"
 #include "core/run_state.h"
+#include "include/compiler.h"
 
 struct event_spec {
 	const char *name;
@@ -101,7 +102,7 @@ void perf_counters_open(struct perf_counters *p, pid_t tid)
 {
 	memset(p, 0, sizeof(*p));
 	p->tid = tid;
-	for (unsigned i = 0; i < sizeof(events) / sizeof(events[0]) && i < PERF_MAX_COUNTERS; i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(events) && i < PERF_MAX_COUNTERS; i++) {
 		struct perf_counter *c = &p->c[p->n++];
 
 		c->name = events[i].name;
@@ -112,7 +113,7 @@ void perf_counters_open(struct perf_counters *p, pid_t tid)
 void perf_counters_skip(struct perf_counters *p, const char *reason)
 {
 	memset(p, 0, sizeof(*p));
-	for (unsigned i = 0; i < sizeof(events) / sizeof(events[0]) && i < PERF_MAX_COUNTERS; i++) {
+	for (unsigned i = 0; i < ARRAY_SIZE(events) && i < PERF_MAX_COUNTERS; i++) {
 		struct perf_counter *c = &p->c[p->n++];
 
 		c->name = events[i].name;

@@ -9,6 +9,7 @@
 #include "collectors/platform.h"
 #include "core/run_state.h"
 #include "revision.h"
+#include "include/compiler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -186,7 +187,7 @@ static const char *platform_kvm_module(json_t *kvm)
 	const char *chosen = "unknown";
 	char path[64];
 
-	for (size_t i = 0; i < sizeof(platform_kvm_modules) / sizeof(platform_kvm_modules[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(platform_kvm_modules); i++) {
 		snprintf(path, sizeof(path), "/sys/module/%s", platform_kvm_modules[i]);
 		if (access(path, F_OK) < 0)
 			continue;
@@ -217,7 +218,7 @@ static json_t *platform_kvm_caps(int kvm_fd)
 {
 	json_t *caps = json_object();
 
-	for (size_t i = 0; i < sizeof(platform_caps) / sizeof(platform_caps[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(platform_caps); i++) {
 		int r = ioctl(kvm_fd, KVM_CHECK_EXTENSION, platform_caps[i].cap);
 
 		json_object_set_new(caps, platform_caps[i].name,

@@ -3,6 +3,7 @@
 
 #include "core/backend.h"
 #include "core/backend_run.h"
+#include "include/compiler.h"
 
 static const struct backend_run_ops *const backend_runs[] = {
 	[RUN_BACKEND_KVM] = &kvm_run_ops,
@@ -16,7 +17,7 @@ const struct backend_run_ops *backend_run_find(enum run_backend kind)
 
 const struct backend_run_ops *backend_run_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(backend_runs) / sizeof(backend_runs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(backend_runs); i++)
 		if (name && !strcmp(backend_runs[i]->name, name))
 			return backend_runs[i];
 	return NULL;

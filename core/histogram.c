@@ -19,6 +19,7 @@
  * unless the spread is below ~1e-7 of the mean.
  */
 #include "core/histogram.h"
+#include "include/compiler.h"
 
 #include <errno.h>
 #include <math.h>
@@ -231,7 +232,7 @@ static json_t *hist_percentiles_json(const struct hist *h, double scale)
 {
 	json_t *o = json_object();
 
-	for (size_t i = 0; i < sizeof(hist_pcts) / sizeof(hist_pcts[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(hist_pcts); i++)
 		json_object_set_new(o, hist_pcts[i].key,
 			hist_scaled(h, hist_percentile(h, hist_pcts[i].pct), scale));
 	return o;

@@ -12,6 +12,7 @@
 #include "core/listing.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
+#include "include/compiler.h"
 
 /* Names scripts match on: never rename one, only add. */
 static const struct {
@@ -31,7 +32,7 @@ static const struct {
 
 const char *listing_feature_name(unsigned feature)
 {
-	for (size_t i = 0; i < sizeof(listing_features) / sizeof(listing_features[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(listing_features); i++)
 		if (listing_features[i].feature == feature)
 			return listing_features[i].name;
 	return NULL;
@@ -81,7 +82,7 @@ void listing_print_text(FILE *to)
 {
 	print_strategies_text(to);
 	fprintf(to, "workloads (options: --wopt name=value,...):\n");
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		fprintf(to, "  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
 			(*w)->default_fps_milli / 1000.0);
 		for (const struct workload_option *o = (*w)->options; o->name; o++)
@@ -155,7 +156,7 @@ static json_t *strategy_json(const struct run_options *opt, const struct strateg
 			 "options", options);
 }
 
-static json_t *workload_json(const struct workload_ops *w)
+static json_t *workload_json(const struct workload_info *w)
 {
 	json_t *options = json_array();
 
@@ -174,7 +175,7 @@ json_t *listing_json(const struct run_options *opt)
 
 	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
 		json_array_append_new(strategies, strategy_json(opt, *s));
-	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		json_array_append_new(workloads, workload_json(*w));
 	return json_pack("{s:s, s:s, s:o, s:o}", "schema", LISTING_SCHEMA,
 			 "backend", opt->backend == RUN_BACKEND_XEN ? "xen" : "kvm",

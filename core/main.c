@@ -152,7 +152,7 @@ static size_t count_names(const char *want, bool strategies)
 		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
 			n++;
 	else
-		for (const struct workload_ops *const *w = workload_registry; *w; w++)
+		for (const struct workload_info *const *w = workload_catalog; *w; w++)
 			n++;
 	return n;
 }
@@ -161,7 +161,7 @@ static const char *name_at(const char *want, bool strategies, size_t i)
 {
 	if (strcmp(want, "all"))
 		return want;
-	return strategies ? strategy_registry[i]->name : workload_registry[i]->name;
+	return strategies ? strategy_registry[i]->name : workload_catalog[i]->name;
 }
 
 /* Every combination, with progress on a terminal; the first failure does not

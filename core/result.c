@@ -33,7 +33,7 @@ static json_t *run_block(const struct run_state *rs)
 	for (int i = 0; i < o->argc; i++)
 		json_array_append_new(argv, json_string(o->argv[i]));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:I, s:b}}",
-		"strategy", rs->sops->name, "workload", rs->wops->name, "backend", rs->brun->name,
+		"strategy", rs->sops->name, "workload", rs->winfo->name, "backend", rs->brun->name,
 		"git_revision", rev, "started_at", rs->started_at, "argv", argv,
 		"options", "duration_s", o->duration_s, "warmup_s", o->warmup_s, "rate_hz", o->rate_hz,
 		"resolution", res, "tile", tile, "tile_cols", (int)rs->geo.cols, "tile_rows", (int)rs->geo.rows,

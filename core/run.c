@@ -259,16 +259,16 @@ static int prepare(struct run_state *rs)
 		return run_fail(rs, EXIT_BAD_INPUT, "unknown strategy '%s' (see --list)", opt->strategy);
 	if (strategy_options_parse(rs->sops, opt->strategy_options, rs->strategy.opt, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);     /* before a guest boots for nothing */
-	rs->wops = workload_find(opt->workload);
-	if (!rs->wops)
+	rs->winfo = workload_find(opt->workload);
+	if (!rs->winfo)
 		return run_fail(rs, EXIT_BAD_INPUT, "unknown workload '%s' (see --list)", opt->workload);
-	if (workload_parse_options(rs->wops, opt->workload_options ? opt->workload_options : "",
+	if (workload_parse_options(rs->winfo, opt->workload_options ? opt->workload_options : "",
 				   &probe, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "workload %s: %s", opt->workload, why);
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
-	rs->fps_milli = probe.fps_milli ? probe.fps_milli : rs->wops->default_fps_milli;
+	rs->fps_milli = probe.fps_milli ? probe.fps_milli : rs->winfo->default_fps_milli;
 	hist_init(&rs->scan_ns);
 	if (rs->brun->probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
 		return run_fail(rs, EXIT_UNSUPPORTED, "strategy %s cannot run on %s here: %s", rs->sops->name,

@@ -34,7 +34,7 @@ struct run_state {
 	const char *no_vcpu_tid;                /* ... and why not */
 	int kvm_vm_fd, kvm_vcpu_fd;             /* KVM's VM and vCPU, for KVM_GET_STATS_FD; -1 elsewhere */
 	const struct strategy_ops *sops;
-	const struct workload_ops *wops;
+	const struct workload_info *winfo;
 	struct fb_geometry geo;
 	struct strategy strategy;
 	struct clock_base clock;

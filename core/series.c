@@ -5,6 +5,7 @@
 
 #include "core/json_path.h"
 #include "core/series.h"
+#include "include/compiler.h"
 
 const char *const series_metrics[] = {
 	"scan.time_us.p50", "scan.time_us.p99", "scan.cpu_fraction",
@@ -20,7 +21,7 @@ static double t95(size_t n)
 		2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
 		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042 };
 
-	return n - 1 < sizeof(t) / sizeof(t[0]) ? t[n - 1] : 1.96;
+	return n - 1 < ARRAY_SIZE(t) ? t[n - 1] : 1.96;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -14,6 +14,7 @@
 
 #include "core/bitmap.h"
 #include "core/strategy.h"
+#include "include/compiler.h"
 
 const struct strategy_ops *strategy_find(const char *name)
 {
@@ -45,7 +46,7 @@ const char *strategy_option_type_name(enum strategy_option_type type)
 		[STRATEGY_OPT_BOOL] = "bool", [STRATEGY_OPT_STRING] = "string",
 	};
 
-	return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+	return (unsigned)type < ARRAY_SIZE(names) ? names[type] : NULL;
 }
 
 /* "auto, mapping, tlb or none" */

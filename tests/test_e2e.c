@@ -79,7 +79,7 @@ static void test_list_names_everything(void **state)
 	assert_int_equal(pclose(p), 0);
 	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
 		assert_non_null(strstr(out, (*s)->name));
-	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		assert_non_null(strstr(out, (*w)->name));
 	(void)r;
 }
@@ -190,7 +190,7 @@ int main(void)
 
 	memcpy(tests, fixed, sizeof(fixed));
 	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
-		for (const struct workload_ops *const *w = workload_registry; *w && n < 256; w++) {
+		for (const struct workload_info *const *w = workload_catalog; *w && n < 256; w++) {
 			struct pair *p = &pairs[n - nfixed];
 
 			p->strategy = (*s)->name;

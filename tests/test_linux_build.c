@@ -176,14 +176,14 @@ static void replay_frame(const struct workload_draw *draw, struct workload_ctx *
 	}
 	rt_frame_commit(0);
 	if (r->n != p->frame[i]->rect_count)
-		fail_msg("%s frame %zu (n=%lu): %zu rects in-process, %u recorded", draw->ops->name, i,
+		fail_msg("%s frame %zu (n=%lu): %zu rects in-process, %u recorded", draw->info->name, i,
 			 (unsigned long)n, r->n, p->frame[i]->rect_count);
 	assert_memory_equal(r->rects, p->rects[i], r->n * sizeof(struct db_rect));
 }
 
 /* The frames the record says were drawn: frame i is number i plus every
  * deadline dropped up to it, as workload_run numbers them. */
-static uint32_t *replay(const struct workload_ops *ops, const struct parsed *p)
+static uint32_t *replay(const struct workload_info *ops, const struct parsed *p)
 {
 	const struct workload_draw *draw = workload_draw_find(ops->name);
 	struct replay r = { 0 };
@@ -211,12 +211,12 @@ static uint32_t *replay(const struct workload_ops *ops, const struct parsed *p)
 
 /* Enough frames to see each workload change, few enough that idle (2 fps)
  * takes a second and a half. */
-static unsigned frames_for(const struct workload_ops *ops)
+static unsigned frames_for(const struct workload_info *ops)
 {
 	return ops->default_fps_milli >= 20000 ? 20 : 3;
 }
 
-static void check_workload(const struct workload_ops *ops)
+static void check_workload(const struct workload_info *ops)
 {
 	char fb[128], rec[128], errf[128], frames[16], res[32];
 	snprintf(fb, sizeof(fb), "%s/%s.fb", tmpdir, ops->name);
@@ -249,7 +249,7 @@ static void check_workload(const struct workload_ops *ops)
 static void test_every_workload(void **state)
 {
 	(void)state;
-	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		check_workload(*w);
 }
 

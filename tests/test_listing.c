@@ -102,7 +102,7 @@ static void check_strategy(const struct strategy_ops *ops, const json_t *s, cons
 	check_strategy_options(ops, json_object_get(s, "options"));
 }
 
-static void check_workload(const struct workload_ops *ops, const json_t *w)
+static void check_workload(const struct workload_info *ops, const json_t *w)
 {
 	const json_t *options = json_object_get(w, "options");
 	size_t n = 0;
@@ -136,7 +136,7 @@ static void test_json_kvm(void **state)
 	}
 	assert_int_equal(json_array_size(json_object_get(doc, "strategies")), n);
 	n = 0;
-	for (const struct workload_ops *const *w = workload_registry; *w; w++, n++) {
+	for (const struct workload_info *const *w = workload_catalog; *w; w++, n++) {
 		const json_t *e = entry(doc, "workloads", (*w)->name);
 
 		assert_ptr_equal(e, json_array_get(json_object_get(doc, "workloads"), n));
@@ -187,7 +187,7 @@ static void test_text_names(void **state)
 			assert_non_null(strstr(out, want));
 		}
 	}
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		snprintf(want, sizeof(want), "\n  %s ", (*w)->name);
 		assert_non_null(strstr(out, want));
 	}

@@ -287,7 +287,7 @@ static bool rec_stop(void)
 }
 
 /* Render `limit` frames of ops into r (set up by rec_init) with options. */
-static void rec_run(struct recorder *r, const struct workload_ops *ops,
+static void rec_run(struct recorder *r, const struct workload_info *ops,
 		    uint64_t seed, const char *options)
 {
 	struct rt_linux_sink sink = { rec_frame_begin, rec_damage, rec_frame_commit, r };
@@ -362,7 +362,7 @@ static void report(const char *what, uint32_t w, uint32_t h, const struct record
 	       (unsigned long)t->reverted_px, (unsigned long)t->reverted_tiles);
 }
 
-static void damage_case(const struct workload_ops *ops, uint32_t w, uint32_t h, bool zero,
+static void damage_case(const struct workload_info *ops, uint32_t w, uint32_t h, bool zero,
 			const char *options, frame_check_fn check, int64_t arg)
 {
 	struct recorder r;
@@ -396,7 +396,7 @@ static void check_no_tile_revert(struct recorder *r, const struct frame_report *
 			 (unsigned long)f->n, (unsigned long)f->reverted_tiles);
 }
 
-static frame_check_fn check_for(const struct workload_ops *ops)
+static frame_check_fn check_for(const struct workload_info *ops)
 {
 	if (rt_strcmp(ops->name, "idle") == 0)
 		return check_idle;
@@ -416,7 +416,7 @@ static void test_damage_exact_all_workloads(void **state)
 		{ 1000, 600, true },
 	};
 	(void)state;
-	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 			damage_case(*w, sizes[s].w, sizes[s].h, sizes[s].zero, NULL,
 				    check_for(*w), 1);
@@ -425,7 +425,7 @@ static void test_damage_exact_all_workloads(void **state)
 /* Midnight roll-over rewrites all six digits; a steady cursor never changes. */
 static void test_damage_idle_variants(void **state)
 {
-	const struct workload_ops *idle = workload_find("idle");
+	const struct workload_info *idle = workload_find("idle");
 	(void)state;
 	assert_non_null(idle);
 	damage_case(idle, 640, 480, false, "clock_start=86370", check_idle, 1);
@@ -437,8 +437,8 @@ static void test_damage_idle_variants(void **state)
  * mostly blank tile go back to blank, so those only need to be exact. */
 static void test_damage_text_variants(void **state)
 {
-	const struct workload_ops *scroll = workload_find("scrolling");
-	const struct workload_ops *typing = workload_find("typing");
+	const struct workload_info *scroll = workload_find("scrolling");
+	const struct workload_info *typing = workload_find("typing");
 	(void)state;
 	assert_non_null(scroll);
 	assert_non_null(typing);
@@ -456,7 +456,7 @@ static void test_damage_text_variants(void **state)
 
 /* --- determinism --------------------------------------------------------- */
 
-static uint32_t *render_copy(const struct workload_ops *ops, uint32_t w, uint32_t h,
+static uint32_t *render_copy(const struct workload_info *ops, uint32_t w, uint32_t h,
 			     uint64_t seed)
 {
 	struct recorder r;
@@ -471,7 +471,7 @@ static uint32_t *render_copy(const struct workload_ops *ops, uint32_t w, uint32_
 static void test_determinism(void **state)
 {
 	(void)state;
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		struct fb geom = { .width = 640, .height = 480, .stride_px = 640 + GUARD_PX };
 		size_t bytes = fb_words(&geom) * sizeof(uint32_t);
 		uint32_t *a = render_copy(*w, 640, 480, 42);
@@ -493,14 +493,14 @@ static void test_determinism(void **state)
 static void test_registry(void **state)
 {
 	(void)state;
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
-		const struct workload_ops *ops = *w;
+	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
+		const struct workload_info *ops = *w;
 		const struct workload_draw *draw = workload_draw_find(ops->name);
 		struct workload_ctx ctx = { 0 };
 		assert_non_null(ops->name);
 		assert_non_null(ops->description);
 		assert_non_null(draw);
-		assert_ptr_equal(draw->ops, ops);
+		assert_ptr_equal(draw->info, ops);
 		assert_non_null(draw->init);
 		assert_non_null(draw->frame);
 		assert_true(ops->default_fps_milli > 0);
@@ -535,7 +535,7 @@ static void fake_frame(struct workload_ctx *ctx, uint64_t n)
 		rt_linux_advance_virtual_clock(fake_stall_cycles);
 }
 
-static const struct workload_ops fake_ops = {
+static const struct workload_info fake_ops = {
 	.name = "fake",
 	.description = "test double",
 	.default_fps_milli = 1000,
@@ -548,7 +548,7 @@ static const struct workload_ops fake_ops = {
 };
 
 static const struct workload_draw fake_draw = {
-	.ops = &fake_ops,
+	.info = &fake_ops,
 	.init = fake_init,
 	.frame = fake_frame,
 };
@@ -563,7 +563,7 @@ static void expect_options_ok(const char *spec, int64_t speed, int64_t offset)
 	assert_int_equal(workload_opt(&ctx, "offset"), offset);
 }
 
-static void expect_options_error(const struct workload_ops *ops, const char *spec,
+static void expect_options_error(const struct workload_info *ops, const char *spec,
 				 const char *needle)
 {
 	struct workload_ctx ctx = { 0 };

@@ -107,7 +107,7 @@ static void rec_free(struct rec *r)
 /* Run ops for r->limit frames; returns the context (fps_milli as set). */
 static struct workload_ctx rec_run(struct rec *r, const char *name, const char *options)
 {
-	const struct workload_ops *ops = workload_find(name);
+	const struct workload_info *ops = workload_find(name);
 	struct rt_linux_sink sink = { rec_begin, rec_damage, rec_commit, r };
 	struct workload_ctx ctx = { .fb = r->fb, .seed = 11 };
 	struct workload_run_stats stats;
@@ -237,7 +237,7 @@ static void test_video_window_and_controls(void **state)
 
 static void test_video_fps_rejected(void **state)
 {
-	const struct workload_ops *video = workload_find("video");
+	const struct workload_info *video = workload_find("video");
 	struct workload_ctx ctx = { .fb = { calloc(64 * 64, 4), 64, 64, 64 } };
 	char err[160];
 	(void)state;
@@ -303,7 +303,7 @@ static void sparse_case(uint32_t sw, uint32_t sh, const char *options, uint64_t 
 
 static void test_sparse_exactly_n(void **state)
 {
-	const struct workload_ops *sparse = workload_find("sparse");
+	const struct workload_info *sparse = workload_find("sparse");
 	struct workload_ctx ctx = { 0 };
 	char err[160];
 	(void)state;

@@ -69,6 +69,7 @@
 
 #include "core/result.h"
 #include "core/series.h"
+#include "include/compiler.h"
 
 enum { EXIT_SAME = 0, EXIT_REGRESSION = 1, EXIT_UNUSABLE = 2, EXIT_NOT_COMPARABLE = 3 };
 
@@ -100,7 +101,7 @@ static const struct metric {
 };
 /* The geometric mean of the scan/floor changes over the configurations. */
 #define ALL_SCAN_TOL 0.15
-#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
+#define NMETRICS (ARRAY_SIZE(metrics))
 #define MAX_RUNS 256
 #define MIN_FRAMES 10   /* per-frame counts need at least this many frames a run */
 
@@ -177,7 +178,7 @@ static int check_run(const json_t *r, const char *file, size_t i)
 {
 	if (!json_is_object(r) || strcmp(str(r, "schema"), RESULT_SCHEMA))
 		return fail("%s: schema mismatch: run %zu is not a %s result", file, i, RESULT_SCHEMA);
-	for (size_t k = 0; k < sizeof(needed) / sizeof(needed[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(needed); k++) {
 		bool nullable = needed[k][0] == '?';
 		const char *path = needed[k] + nullable;
 		const json_t *v = json_path(r, path);
@@ -305,7 +306,7 @@ static int load_dir(struct set *s, const char *dir)
 	s->docs = json_array();
 	if (!d)
 		return fail("%s: %s", dir, strerror(errno));
-	while ((de = readdir(d)) && n < sizeof(names) / sizeof(names[0])) {
+	while ((de = readdir(d)) && n < ARRAY_SIZE(names)) {
 		size_t len = strlen(de->d_name);
 
 		if (len > 5 && !strcmp(de->d_name + len - 5, ".json") && de->d_name[0] != '.')

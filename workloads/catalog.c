@@ -9,7 +9,7 @@
  */
 #include "workloads/workload.h"
 
-const struct workload_ops workload_idle = {
+const struct workload_info workload_idle = {
 	.name = "idle",
 	.description = "idle desktop: a blinking text cursor and a clock ticking once a second",
 	.default_fps_milli = 2000,
@@ -22,7 +22,7 @@ const struct workload_ops workload_idle = {
 	},
 };
 
-const struct workload_ops workload_video = {
+const struct workload_info workload_video = {
 	.name = "video",
 	.description = "video playback: a window whose every pixel changes each frame, "
 		       "with a progress bar and clock that change once a second",
@@ -38,7 +38,7 @@ const struct workload_ops workload_video = {
 	},
 };
 
-const struct workload_ops workload_fullscreen = {
+const struct workload_info workload_fullscreen = {
 	.name = "fullscreen",
 	.description = "game-like full-screen redraw: scrolling background, sprites and "
 		       "a HUD; every pixel changes every frame",
@@ -50,7 +50,7 @@ const struct workload_ops workload_fullscreen = {
 	},
 };
 
-const struct workload_ops workload_drag = {
+const struct workload_info workload_drag = {
 	.name = "drag",
 	.description = "a window dragged across a patterned desktop, bouncing off the edges",
 	.default_fps_milli = 60000,
@@ -67,7 +67,7 @@ const struct workload_ops workload_drag = {
 	},
 };
 
-const struct workload_ops workload_sparse = {
+const struct workload_info workload_sparse = {
 	.name = "sparse",
 	.description = "n single pixels changed at random places each frame: one tiny "
 		       "change in almost every page or tile touched",
@@ -81,7 +81,7 @@ const struct workload_ops workload_sparse = {
 	},
 };
 
-const struct workload_ops workload_scrolling = {
+const struct workload_info workload_scrolling = {
 	.name = "scrolling",
 	.description = "terminal output scrolling: the text area moves up in VRAM, one new line drawn",
 	.default_fps_milli = 30000,
@@ -100,7 +100,7 @@ const struct workload_ops workload_scrolling = {
 	},
 };
 
-const struct workload_ops workload_typing = {
+const struct workload_info workload_typing = {
 	.name = "typing",
 	.description = "text editor: prose typed at a human pace, a blinking cursor, a status line",
 	.default_fps_milli = 30000,
@@ -117,7 +117,7 @@ const struct workload_ops workload_typing = {
 	},
 };
 
-const struct workload_ops *const workload_registry[] = {
+const struct workload_info *const workload_catalog[] = {
 	&workload_idle,
 	&workload_video,
 	&workload_fullscreen,
@@ -135,9 +135,9 @@ static bool catalog_name_is(const char *a, const char *b)
 	return *a == *b;
 }
 
-const struct workload_ops *workload_find(const char *name)
+const struct workload_info *workload_find(const char *name)
 {
-	for (const struct workload_ops *const *w = workload_registry; *w; w++)
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		if (catalog_name_is((*w)->name, name))
 			return *w;
 	return NULL;

@@ -258,10 +258,10 @@ static void drag_frame(struct workload_ctx *ctx, uint64_t n)
 	drag_draw_window(&ctx->fb, st, ctx->drawn);
 }
 
-extern const struct workload_ops workload_drag;    /* workloads/catalog.c */
+extern const struct workload_info workload_drag;    /* workloads/catalog.c */
 
 const struct workload_draw workload_drag_draw = {
-	.ops = &workload_drag,
+	.info = &workload_drag,
 	.init = drag_init,
 	.frame = drag_frame,
 };

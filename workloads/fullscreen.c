@@ -297,10 +297,10 @@ static void fs_frame(struct workload_ctx *ctx, uint64_t n)
 	fs_present(&ctx->fb, st);
 }
 
-extern const struct workload_ops workload_fullscreen;    /* workloads/catalog.c */
+extern const struct workload_info workload_fullscreen;    /* workloads/catalog.c */
 
 const struct workload_draw workload_fullscreen_draw = {
-	.ops = &workload_fullscreen,
+	.info = &workload_fullscreen,
 	.init = fs_init,
 	.frame = fs_frame,
 };

@@ -239,10 +239,10 @@ static int idle_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-extern const struct workload_ops workload_idle;    /* workloads/catalog.c */
+extern const struct workload_info workload_idle;    /* workloads/catalog.c */
 
 const struct workload_draw workload_idle_draw = {
-	.ops = &workload_idle,
+	.info = &workload_idle,
 	.init = idle_init,
 	.frame = idle_frame,
 };

@@ -7,7 +7,7 @@
 
 #include "workloads/lib/fmt.h"
 
-static void workload_opt_defaults(const struct workload_ops *ops,
+static void workload_opt_defaults(const struct workload_info *ops,
 				  struct workload_ctx *ctx)
 {
 	ctx->nopt = 0;
@@ -57,7 +57,7 @@ static bool workload_parse_int(const char *s, size_t len, int64_t *out)
 }
 
 /* err = "<workload>: <what> '<item>'<tail>" */
-static void workload_opt_error(const struct workload_ops *ops, char *err, size_t errlen,
+static void workload_opt_error(const struct workload_info *ops, char *err, size_t errlen,
 			       const char *what, const char *item, size_t len,
 			       const char *tail)
 {
@@ -98,7 +98,7 @@ static void workload_range_tail(const struct workload_option *o, char *buf, size
 }
 
 /* One "key=value" item of length len. */
-static int workload_parse_item(const struct workload_ops *ops, const char *item, size_t len,
+static int workload_parse_item(const struct workload_info *ops, const char *item, size_t len,
 			       struct workload_ctx *ctx, char *err, size_t errlen)
 {
 	char tail[160];
@@ -131,7 +131,7 @@ static int workload_parse_item(const struct workload_ops *ops, const char *item,
 }
 
 /* The rule of workload.h: an option named "fps" is the frame rate. */
-static uint32_t workload_fps_milli(const struct workload_ops *ops,
+static uint32_t workload_fps_milli(const struct workload_info *ops,
 				   const struct workload_ctx *ctx)
 {
 	for (unsigned i = 0; i < ctx->nopt; i++)
@@ -140,7 +140,7 @@ static uint32_t workload_fps_milli(const struct workload_ops *ops,
 	return ops->default_fps_milli;
 }
 
-int workload_parse_options(const struct workload_ops *ops, const char *spec,
+int workload_parse_options(const struct workload_info *ops, const char *spec,
 			   struct workload_ctx *ctx, char *err, size_t errlen)
 {
 	workload_opt_defaults(ops, ctx);

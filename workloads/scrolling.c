@@ -338,10 +338,10 @@ static int scroll_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-extern const struct workload_ops workload_scrolling;    /* workloads/catalog.c */
+extern const struct workload_info workload_scrolling;    /* workloads/catalog.c */
 
 const struct workload_draw workload_scrolling_draw = {
-	.ops = &workload_scrolling,
+	.info = &workload_scrolling,
 	.init = scroll_init,
 	.frame = scroll_frame,
 };

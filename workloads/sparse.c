@@ -91,10 +91,10 @@ static int sparse_init(struct workload_ctx *ctx)
 	return sparse_paint_backdrop(&ctx->fb);
 }
 
-extern const struct workload_ops workload_sparse;    /* workloads/catalog.c */
+extern const struct workload_info workload_sparse;    /* workloads/catalog.c */
 
 const struct workload_draw workload_sparse_draw = {
-	.ops = &workload_sparse,
+	.info = &workload_sparse,
 	.init = sparse_init,
 	.frame = sparse_frame,
 };

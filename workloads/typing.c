@@ -466,10 +466,10 @@ static int typing_init(struct workload_ctx *ctx)
 	return 0;
 }
 
-extern const struct workload_ops workload_typing;    /* workloads/catalog.c */
+extern const struct workload_info workload_typing;    /* workloads/catalog.c */
 
 const struct workload_draw workload_typing_draw = {
-	.ops = &workload_typing,
+	.info = &workload_typing,
 	.init = typing_init,
 	.frame = typing_frame,
 };

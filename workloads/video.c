@@ -298,10 +298,10 @@ static void video_frame(struct workload_ctx *ctx, uint64_t n)
 	video_controls(&ctx->fb, st, f.ms / 1000);
 }
 
-extern const struct workload_ops workload_video;    /* workloads/catalog.c */
+extern const struct workload_info workload_video;    /* workloads/catalog.c */
 
 const struct workload_draw workload_video_draw = {
-	.ops = &workload_video,
+	.info = &workload_video,
 	.init = video_init,
 	.frame = video_frame,
 };

@@ -29,7 +29,7 @@ static const struct workload_draw *const workload_draws[] = {
 const struct workload_draw *workload_draw_find(const char *name)
 {
 	for (const struct workload_draw *const *d = workload_draws; *d; d++)
-		if (rt_strcmp((*d)->ops->name, name) == 0)
+		if (rt_strcmp((*d)->info->name, name) == 0)
 			return *d;
 	return NULL;
 }
@@ -68,14 +68,14 @@ static uint32_t workload_skip_missed(uint64_t t0, uint64_t period, uint64_t *n)
 
 static void workload_prepare(const struct workload_draw *draw, struct workload_ctx *ctx)
 {
-	RT_ASSERT(draw && draw->ops && draw->ops->name && draw->init && draw->frame);
-	RT_ASSERT(draw->ops->default_fps_milli > 0);
+	RT_ASSERT(draw && draw->info && draw->info->name && draw->init && draw->frame);
+	RT_ASSERT(draw->info->default_fps_milli > 0);
 	/* A context nobody parsed options into still gets the defaults (and
 	 * their frame rate); parsing no options cannot fail. */
 	if (ctx->nopt == 0)
-		(void)workload_parse_options(draw->ops, NULL, ctx, NULL, 0);
+		(void)workload_parse_options(draw->info, NULL, ctx, NULL, 0);
 	if (ctx->fps_milli == 0)
-		ctx->fps_milli = draw->ops->default_fps_milli;
+		ctx->fps_milli = draw->info->default_fps_milli;
 }
 
 int workload_run(const struct workload_draw *draw, struct workload_ctx *ctx,

@@ -39,7 +39,7 @@ struct workload_ctx {
 /* A workload's catalog entry. An option named "fps" is its frame rate in
  * frames per second; a workload without one runs at default_fps_milli (for
  * the others that is the fps option's default, so --list shows what runs). */
-struct workload_ops {
+struct workload_info {
 	const char *name;
 	const char *description;
 	uint32_t default_fps_milli;
@@ -48,19 +48,19 @@ struct workload_ops {
 };
 
 /* Every workload, in listing order, ending with NULL. */
-extern const struct workload_ops *const workload_registry[];
-const struct workload_ops *workload_find(const char *name);
+extern const struct workload_info *const workload_catalog[];
+const struct workload_info *workload_find(const char *name);
 
 /* Parse "k=v,k=v" (NULL or "": all defaults) into ctx->opt from ops->options
  * and set ctx->fps_milli from them; returns 0, or -1 with a message in err
  * (unknown key, value out of range). */
-int workload_parse_options(const struct workload_ops *ops, const char *spec,
+int workload_parse_options(const struct workload_info *ops, const char *spec,
 			   struct workload_ctx *ctx, char *err, size_t errlen);
 
 /* --- the drawing (workloads/NAME.c, workloads/workload.c) --------------- */
 
 struct workload_draw {
-	const struct workload_ops *ops;         /* its catalog entry */
+	const struct workload_info *info;       /* its catalog entry */
 	/* Allocate state and draw the first screen (frame 0, damage declared). */
 	int (*init)(struct workload_ctx *ctx);
 	/* Draw frame n >= 1. */

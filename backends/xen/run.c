@@ -18,6 +18,7 @@
 
 #include "backends/xen/xen.h"
 #include "core/run_state.h"
+#include "include/compiler.h"
 
 
 #define READY_TIMEOUT_MS 20000          /* TCG: a workload's init can take seconds */
@@ -26,8 +27,6 @@
 #define CHECK_EVERY_NS 1000000000ll     /* xc_domain_getinfo is a hypercall: once a second */
 #define CAL_SAMPLES 200
 #define CAL_TIMEOUT_NS 2000000000ll
-
-#define barrier() __asm__ __volatile__("" ::: "memory")
 
 struct xen_cal {
 	int64_t offset;                 /* domU TSC - dom0 TSC */

@@ -153,7 +153,7 @@ void guest_main(void)
 	draw = workload_draw_find(control->workload);
 	if (!draw)
 		rt_abort("unknown workload", __FILE__, __LINE__);
-	if (workload_parse_options(draw->ops, control->options, &ctx, err, sizeof(err)))
+	if (workload_parse_options(draw->info, control->options, &ctx, err, sizeof(err)))
 		rt_abort(err, __FILE__, __LINE__);
 	ctx.fb = (struct fb){ (uint32_t *)control->vram_gva, control->width,
 			      control->height, control->stride / 4 };

@@ -106,7 +106,7 @@ static void dbw_usage(FILE *out)
 
 static void dbw_list(void)
 {
-	for (const struct workload_ops *const *w = workload_registry; *w; w++) {
+	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		printf("  %-16s %s (%g fps)\n", (*w)->name, (*w)->description,
 		       (*w)->default_fps_milli / 1000.0);
 		for (const struct workload_option *o = (*w)->options; o->name; o++)
@@ -399,7 +399,7 @@ static int dbw_setup(const struct dbw_args *a, const struct workload_draw *draw,
 		     struct workload_ctx *ctx, struct dbw_target *t, struct dbw_records *r)
 {
 	char err[256];
-	if (workload_parse_options(draw->ops, a->wopt, ctx, err, sizeof(err))) {
+	if (workload_parse_options(draw->info, a->wopt, ctx, err, sizeof(err))) {
 		fprintf(stderr, "db-workload: %s\n", err);
 		return -1;
 	}
@@ -441,10 +441,10 @@ static int dbw_run(const struct dbw_args *a, const struct workload_draw *draw,
 	}
 	r->f = NULL;
 	if (err)
-		fprintf(stderr, "db-workload: %s: init failed\n", draw->ops->name);
+		fprintf(stderr, "db-workload: %s: init failed\n", draw->info->name);
 	else
 		fprintf(stderr, "db-workload: %s: %llu frames, %llu deadlines dropped, %ux%u\n",
-			draw->ops->name, (unsigned long long)stats.frames,
+			draw->info->name, (unsigned long long)stats.frames,
 			(unsigned long long)stats.dropped, ctx->fb.width, ctx->fb.height);
 	return err || r->failed ? -1 : 0;
 }

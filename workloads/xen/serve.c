@@ -156,7 +156,7 @@ static int dbx_serve_one(void)
 	draw = workload_draw_find(c->workload);
 	if (!draw)
 		return dbx_fail("unknown workload");
-	if (workload_parse_options(draw->ops, c->options, &ctx, err, sizeof(err)))
+	if (workload_parse_options(draw->info, c->options, &ctx, err, sizeof(err)))
 		return dbx_fail(err);
 	ctx.fb = (struct fb){ (uint32_t *)(R.base + DBX_VRAM_OFF), c->width, c->height, c->stride / 4 };
 	ctx.seed = c->seed;
@@ -187,7 +187,7 @@ static int dbx_serve_one(void)
 		return dbx_fail("workload failed");
 	barrier();
 	R.share->state = DBX_DONE;
-	fprintf(stderr, "db-workload: %s: %llu frames, %llu dropped\n", draw->ops->name,
+	fprintf(stderr, "db-workload: %s: %llu frames, %llu dropped\n", draw->info->name,
 		(unsigned long long)stats.frames, (unsigned long long)stats.dropped);
 	return 0;
 }
