@@ -268,7 +268,7 @@ static int prepare(struct run_state *rs)
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
-	rs->fps_milli = probe.fps_milli ? probe.fps_milli : rs->winfo->default_fps_milli;
+	rs->fps_milli = probe.fps_milli;      /* the parse applies the default or an fps= option */
 	hist_init(&rs->scan_ns);
 	if (rs->brun->probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
 		return run_fail(rs, EXIT_UNSUPPORTED, "strategy %s cannot run on %s here: %s", rs->sops->name,
