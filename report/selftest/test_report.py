@@ -9,7 +9,7 @@ import unittest
 from unittest import mock
 
 import support
-from dirtybench_report import figures, listing, plan, report
+from dirtybench_report import execute, figures, listing, plan, report, runner
 
 FAKE = r'''if [ "$1" = --list ]; then exec cat "%s"; fi
 out=
@@ -50,6 +50,28 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(said, ["plan: no strategy nosuch in this build, left out of matrix"])
         with self.assertRaises(ValueError):
             plan.Plan(load_listing(), k).build(["nosuch"])
+
+
+class QuietWaitTest(unittest.TestCase):
+    """QUIET_WAIT: before a run, wait while the rest of the host is busy
+    (the runner's detector over one-second samples), within QUIET_BUDGET."""
+
+    def wait(self, samples, **knobs):
+        k = dict(report.knobs({}), **knobs)
+        ex = execute.Executor("/nonexistent", "r", "run-bench", k)
+        seq = iter(samples)
+        with mock.patch.object(runner.BusyMeter, "start"), \
+                mock.patch.object(runner.BusyMeter, "stop", lambda self: (1.0, next(seq))), \
+                mock.patch.object(execute.time, "sleep"):
+            ex.wait_quiet()
+            ex.wait_quiet()
+        return ex.waited_s
+
+    def test_waits_while_busy(self):
+        self.assertEqual(self.wait([0.9, 0.9, 0.1, 0.1], QUIET_WAIT=5), 2)
+        self.assertEqual(self.wait([0.9] * 10, QUIET_WAIT=3), 6)  # at most QUIET_WAIT s per run
+        self.assertEqual(self.wait([0.9] * 10, QUIET_WAIT=3, QUIET_BUDGET=4), 4)
+        self.assertEqual(self.wait([], QUIET_WAIT=0), 0)
 
 
 class ReportRunTest(unittest.TestCase):
