@@ -2,8 +2,9 @@
  * The Xen lab's verdict (scripts/xen-lab/check) on what dom0 brought out:
  * it must fail on a missed update, a failed run, a run that judged too few
  * frames to prove anything, and a dom0 that did not finish; and record a
- * strategy run-bench refused as unsupported on Xen (exit 2 with the reason)
- * without failing. The lab itself (make xen-lab, in .ci/run) produces these
+ * strategy run-bench refused as unsupported on Xen (exit 4, its message the
+ * reason) without failing. The verdict follows the exit status, never the
+ * message's words. The lab itself (make xen-lab, in .ci/run) produces these
  * files for real; here they are written by hand so each verdict is pinned.
  */
 #include <stdarg.h>
@@ -107,14 +108,15 @@ static void clean_lab_passes_and_records_unsupported(void **state)
 
 	add_run(l, "none", "video", 0, 120, 0);
 	add_run(l, "memcmp", "video", 0, 120, 0);
-	add_run(l, "dirtyring", "video", 2, 0, 0);
+	add_run(l, "dirtyring", "video", 4, 0, 0);
 	append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: Xen has no dirty ring\n");
-	append(l, "status", "done failed=1\n");
+	append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+memcmp:video@60+dirtyring:video@60"), 0);
-	assert_non_null(strstr(l->output, "unsupported on Xen: Xen has no dirty ring"));
+	assert_non_null(strstr(l->output, "unsupported: strategy dirtyring is not supported on Xen: Xen has no dirty ring"));
 	assert_non_null(strstr(l->output, "memcmp on video: 2x"));
 	snprintf(path, sizeof(path), "%s/summary.json", l->dir);
-	snprintf(cmd, sizeof(cmd), "jq -e '.unsupported[0].reason == \"Xen has no dirty ring\"' '%s' >/dev/null", path);
+	snprintf(cmd, sizeof(cmd), "jq -e '.unsupported[0].reason == "
+		 "\"strategy dirtyring is not supported on Xen: Xen has no dirty ring\"' '%s' >/dev/null", path);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -146,8 +148,13 @@ static void bad_input_is_not_unsupported(void **state)
 
 	add_run(l, "memcmp", "idle", 2, 0, 0);
 	append(l, "log", "run-bench: memcmp idle: framebuffer larger than the domU region's 24 MiB of VRAM\n");
-	append(l, "status", "done failed=1\n");
 	assert_int_equal(check(l, "memcmp:idle@60"), 1);
+	/* Refused in words but exit 2: the verdict follows the exit status. */
+	add_run(l, "dirtyring", "video", 2, 0, 0);
+	append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: no ring\n");
+	append(l, "status", "done failed=1\n");
+	assert_int_equal(check(l, "dirtyring:video@60"), 1);
+	assert_non_null(strstr(l->output, "FAILED: run-bench: dirtyring video: strategy dirtyring is not supported"));
 }
 
 static void too_few_frames_fail(void **state)

@@ -1,6 +1,6 @@
 # Cumulative distribution, one step curve per strategy.
 #   gnuplot -c cdf.gp DATA OUT TITLE XLABEL YLABEL XSCALE NOTE
-# DATA from scripts/extract-cdf (block 0 unused; blocks 1..n: style, title,
+# DATA from report/dirtybench_report/extract.py (cdf) (block 0 unused; blocks 1..n: style, title,
 # x, cumulative fraction); OUT .png or .svg; XSCALE log or linear.
 if (ARGC < 7) { print "usage: gnuplot -c cdf.gp DATA OUT TITLE XLABEL YLABEL XSCALE NOTE"; exit status 2 }
 DATA = ARG1; OUT = ARG2; XLOG = (ARG6 eq "log")

@@ -1,7 +1,7 @@
 # One metric per strategy (series) and workload (category), points with
 # whiskers, strategies side by side within each workload.
 #   gnuplot -c grouped.gp DATA OUT TITLE XLABEL YLABEL YSCALE REF NOTE
-# DATA from scripts/extract-grouped; OUT .png or .svg; YSCALE log or linear;
+# DATA from report/dirtybench_report/extract.py (grouped); OUT .png or .svg; YSCALE log or linear;
 # REF a y value to draw a dashed reference line at ("-": none); NOTE a line
 # under the plot saying what the points and whiskers are.
 # A failed or skipped run is a cross at the bottom in the strategy's colour;

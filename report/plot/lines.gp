@@ -1,7 +1,7 @@
 # One metric against a swept parameter, a line per strategy, points with
 # whiskers.
 #   gnuplot -c lines.gp DATA OUT TITLE XLABEL YLABEL XSCALE YSCALE NOTE
-# DATA from scripts/extract-lines (block 0: x tic labels, or "auto"); OUT
+# DATA from report/dirtybench_report/extract.py (lines) (block 0: x tic labels, or "auto"); OUT
 # .png or .svg; XSCALE, YSCALE log or linear; NOTE a line under the plot
 # saying what the points and whiskers are. A failed or skipped run breaks its
 # line and is a cross at the bottom; on a log scale a zero is a down triangle.
