@@ -62,8 +62,9 @@ static json_t *guest_block(const struct run_state *rs)
 
 static json_t *scan_block(const struct run_state *rs)
 {
-	return json_pack("{s:I, s:I, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
+	return json_pack("{s:I, s:I, s:I, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
 		"rounds", (json_int_t)rs->rounds_measured, "overruns", (json_int_t)rs->overruns,
+		"host_stalls", (json_int_t)rs->host_stalls, "host_stall_max_ms", rs->host_stall_max_ns / 1e6,
 		"time_us", hist_to_json(&rs->scan_ns, 1e-3, true),
 		"cpu_s", rs->strategy_cpu_s,
 		"cpu_fraction", ratio_or_null(rs->strategy_cpu_s, rs->measured_s),

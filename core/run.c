@@ -151,16 +151,27 @@ static int mark_window(struct run_state *rs, bool start)
 	return EXIT_OK;
 }
 
-/* The watchdog: a guest that shows no progress for watchdog_s is stalled. */
+/* The watchdog: a guest that shows no progress for watchdog_s while the host
+ * ran is stalled. A scan thread that itself did not run for half that long
+ * (the whole process stopped, SIGSTOP, a host frozen under us) is the host's
+ * stall, not the guest's: counted, and the guest's clock starts again. */
 struct progress_watch {
 	uint64_t last;
-	int64_t last_ns;
+	int64_t last_ns, prev_wake_ns;
 };
 
 static int watch_progress(struct run_state *rs, struct progress_watch *w, int64_t now)
 {
 	uint64_t progress = rs->brun->progress(rs);
+	int64_t gap = now - w->prev_wake_ns;
 
+	w->prev_wake_ns = now;
+	if (gap > (int64_t)(rs->brun->watchdog_s * 0.5e9)) {
+		rs->host_stalls++;
+		if (gap > rs->host_stall_max_ns)
+			rs->host_stall_max_ns = gap;
+		w->last_ns = now;
+	}
 	if (progress != w->last) {
 		w->last = progress;
 		w->last_ns = now;
@@ -177,7 +188,7 @@ static int scan_loop(struct run_state *rs)
 	int64_t t0 = clock_mono_ns(), next = t0 + period;
 	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
 	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
-	struct progress_watch watch = { rs->brun->progress(rs), t0 };
+	struct progress_watch watch = { rs->brun->progress(rs), t0, t0 };
 	bool measuring = false;
 
 	for (;;) {

@@ -47,6 +47,8 @@ struct run_state {
 	uint64_t pages_reported;        /* page-granular strategies: pages over the measured rounds */
 	uint64_t rounds_with_pages;     /* measured rounds that reported pages */
 	uint64_t overruns;              /* ticks skipped because a round ran long */
+	uint64_t host_stalls;           /* times the scan thread itself did not run for watchdog_s / 2 */
+	int64_t host_stall_max_ns;
 	double measured_s;              /* wall time of the measured window */
 	double scan_cpu_s;              /* scan thread CPU time in the window, all of it */
 	double strategy_cpu_s;          /* ... of which inside the strategy's scans */
