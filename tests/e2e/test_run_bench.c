@@ -14,7 +14,7 @@
 #include "core/schema.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 struct pair {
 	const char *strategy, *workload;

@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "core/strategy.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 #define RES "800x600"
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "backends/kvm/kvm_vm.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 #include "core/json_path.h"
 
 const char *e2e_binary(void)

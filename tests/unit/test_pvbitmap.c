@@ -21,7 +21,7 @@
 #include "core/strategy.h"
 #include "strategies/pvbitmap.h"
 #include "workloads/lib/pvmark.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 /* The frontend, as the guest runs it (its rt_tsc is the Linux runtime's). */
 #include "workloads/lib/pvfront.c"
