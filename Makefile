@@ -51,8 +51,11 @@ DRAW_SRC     := $(filter-out $(CATALOG_SRC) workloads/lib/pvfront.c,$(wildcard w
 WORKLOAD_SRC := $(CATALOG_SRC) $(DRAW_SRC)
 GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S) workloads/lib/pvfront.c
 LINUXRT_SRC  := $(filter-out workloads/linux/main.c,$(wildcard workloads/linux/*.c))
-TEST_SRC     := $(wildcard tests/test_*.c)
-TEST_LIB_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+# tests/unit/ need neither /dev/kvm nor run-bench; tests/e2e/ boot VMs or run
+# run-bench or db-workload; tests/lib/ is linked into both.
+UNIT_TEST_SRC := $(wildcard tests/unit/test_*.c)
+E2E_TEST_SRC  := $(wildcard tests/e2e/test_*.c)
+TEST_LIB_SRC  := $(wildcard tests/lib/*.c)
 
 FONT_H := $(BUILD)/gen/font8x16.h
 REV_H  := $(BUILD)/gen/revision.h
@@ -65,8 +68,9 @@ ASAN_OBJS := $(call host_objs,$(BUILD)/asan)
 draw_objs = $(patsubst %.c,$(1)/%.o,$(DRAW_SRC) $(LINUXRT_SRC))
 GUEST_OBJS := $(patsubst %,$(BUILD)/guest/%.o,$(GUEST_SRC) $(WORKLOAD_SRC))
 
-TESTS      := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
-ASAN_TESTS := $(patsubst tests/%.c,$(BUILD)/asan-tests/%,$(TEST_SRC))
+test_bins  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(1)) $(patsubst tests/%.c,$(BUILD)/asan-tests/%,$(1))
+UNIT_TESTS := $(call test_bins,$(UNIT_TEST_SRC))
+E2E_TESTS  := $(call test_bins,$(E2E_TEST_SRC))
 
 .PHONY: all test unit-test e2e-test clean report linux-workloads
 all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
@@ -139,8 +143,16 @@ $(BUILD)/asan-tests/%: tests/%.c $(ASAN_OBJS) $(call draw_objs,$(BUILD)/asan) $(
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST) -lcmocka
 
-test: all $(TESTS) $(ASAN_TESTS)
+# Each program runs against the plain and the ASan build, under a time limit
+# (scripts/run-tests). unit-test needs no /dev/kvm.
+test: all $(UNIT_TESTS) $(E2E_TESTS)
 	@scripts/run-tests $(BUILD)
+
+unit-test: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan $(UNIT_TESTS)
+	@scripts/run-tests $(BUILD) unit
+
+e2e-test: all $(E2E_TESTS)
+	@scripts/run-tests $(BUILD) e2e
 
 report: all
 	scripts/report
@@ -153,7 +165,7 @@ clean:
 # --- performance regression check (README "Regression check") --------------
 # db-compare compares a quick matrix with results/baseline/; `make regress`
 # runs the matrix and the comparison; scripts/refresh-baseline records a new
-# baseline on purpose. tests/test_compare runs db-compare (db-compare-asan in
+# baseline on purpose. tests/unit/test_compare runs db-compare (db-compare-asan in
 # the ASan pass).
 .PHONY: regress
 all: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan

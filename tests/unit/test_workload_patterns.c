@@ -4,7 +4,7 @@
  * video window, the whole screen, exactly n pixels, the old and new window
  * positions), the once-a-second player controls, the drag path, option
  * checks, and that no pixel returns to its value of two frames before.
- * Damage exactness for every workload is tested in test_workloads.c.
+ * Damage exactness for every workload is tested in test_workload_damage.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

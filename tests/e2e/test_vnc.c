@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "core/strategy.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 #define RES "800x600"
 
@@ -80,8 +80,8 @@ static void pixel_check(const char *strategy, const char *workload)
 	struct e2e_run r;
 
 	e2e_run(&r, args);
-	if (r.status == 2 && strstr(r.stderr_text, "not supported")) {
-		fprintf(stderr, "  %s: skipped here: %s", strategy, r.stderr_text);
+	if (e2e_unsupported(&r)) {
+		fprintf(stderr, "  %s: skipped here: %s", strategy, e2e_unsupported(&r));
 		e2e_run_free(&r);
 		return;
 	}

@@ -17,6 +17,9 @@ const char *e2e_binary(void);
 const char *e2e_kvm_unusable(void);
 /* Run the binary with a NULL-terminated argument list. */
 void e2e_run(struct e2e_run *r, const char *const *args);
+/* The reason line when the run exited EXIT_UNSUPPORTED (the host cannot run
+ * it: tests skip with it), else NULL. */
+const char *e2e_unsupported(const struct e2e_run *r);
 void e2e_run_free(struct e2e_run *r);
 double e2e_num(const json_t *root, const char *path);
 /* Lines in s (a trailing newline does not start a new one). */

@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 #define RUNS 3
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 
 /*
  * Every page the log reports was write-protected after the previous harvest

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "backends/kvm/kvm_vm.h"
-#include "tests/e2e.h"
+#include "core/options.h"
+#include "tests/lib/e2e.h"
 #include "core/json_path.h"
 
 const char *e2e_binary(void)
@@ -81,6 +82,11 @@ void e2e_run(struct e2e_run *r, const char *const *args)
 	r->result = obuf ? json_loads(obuf, 0, NULL) : NULL;
 	free(obuf);
 	free(ebuf);
+}
+
+const char *e2e_unsupported(const struct e2e_run *r)
+{
+	return r->status == EXIT_UNSUPPORTED ? r->stderr_text : NULL;
 }
 
 void e2e_run_free(struct e2e_run *r)

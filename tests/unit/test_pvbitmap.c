@@ -4,8 +4,8 @@
  * real frontend (workloads/guest/pvfront.c, compiled here for the host) and
  * the real backend (strategies/pvbitmap.c) over a fake back end whose "guest
  * memory" is a buffer and whose wait for a notification runs the frontend's
- * poll, as a guest reaching its next mark or sleep would. Then the real thing:
- * pvbitmap with sync=1 must miss nothing on video, scrolling, idle and sparse.
+ * poll, as a guest reaching its next mark or sleep would. The real thing, in
+ * a micro-VM, is tests/e2e/test_pvbitmap_vm.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,6 @@
 #include "core/strategy.h"
 #include "strategies/pvbitmap.h"
 #include "workloads/lib/pvmark.h"
-#include "tests/e2e.h"
 
 /* The frontend, as the guest runs it (its rt_tsc is the Linux runtime's). */
 #include "workloads/lib/pvfront.c"
@@ -378,38 +377,6 @@ static void test_tiling_limits(void **state)
 	assert_int_equal(strategy_pvbitmap_fine.preferred_tiles.rows, 256);
 }
 
-/* --- end to end ---------------------------------------------------------- */
-
-static void e2e_pv(const char *strategy, const char *workload, const char *sopt)
-{
-	const char *why = e2e_kvm_unusable();
-	struct e2e_run r;
-
-	if (why) {
-		print_message("skipped: %s\n", why);
-		skip();
-	}
-	e2e_run(&r, (const char *const[]){ e2e_binary(), strategy, workload, "--duration", "1.5",
-		"--warmup", "0.3", "--sopt", sopt, "--json", "-", "--quiet", NULL });
-	if (r.status != 0)
-		print_message("%s %s: exit %d: %s", strategy, workload, r.status, r.stderr_text);
-	assert_int_equal(r.status, 0);
-	assert_true(e2e_num(r.result, "dirty.frames_checked") > 0);
-	assert_true(e2e_num(r.result, "dirty.frames_missed") == 0);
-	assert_true(e2e_num(r.result, "strategy.switches") > 0);
-	assert_true(e2e_num(r.result, "strategy.sync_share") >= 0);
-	assert_true(e2e_num(r.result, "strategy.memory_bytes") >= 4096);
-	if (!strcmp(strategy, "pvbitmap-fine"))
-		assert_true(e2e_num(r.result, "run.options.tile_cols") == 128);
-	e2e_run_free(&r);
-}
-
-static void test_e2e_video(void **state) { (void)state; e2e_pv("pvbitmap", "video", "sync=1"); }
-static void test_e2e_scrolling(void **state) { (void)state; e2e_pv("pvbitmap", "scrolling", "sync=1"); }
-static void test_e2e_idle(void **state) { (void)state; e2e_pv("pvbitmap", "idle", "sync=1"); }
-static void test_e2e_sparse(void **state) { (void)state; e2e_pv("pvbitmap", "sparse", "sync=1"); }
-static void test_e2e_fine_video(void **state) { (void)state; e2e_pv("pvbitmap-fine", "video", "sync=1"); }
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,11 +386,6 @@ int main(void)
 		cmocka_unit_test(test_no_sync_defers_but_loses_nothing),
 		cmocka_unit_test(test_timer_switch_then_late_mark),
 		cmocka_unit_test(test_tiling_limits),
-		cmocka_unit_test(test_e2e_video),
-		cmocka_unit_test(test_e2e_scrolling),
-		cmocka_unit_test(test_e2e_idle),
-		cmocka_unit_test(test_e2e_sparse),
-		cmocka_unit_test(test_e2e_fine_video),
 	};
 
 	return cmocka_run_group_tests_name("pvbitmap", tests, NULL, NULL);

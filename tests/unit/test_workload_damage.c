@@ -5,7 +5,7 @@
  * pixel (typing) or a tile (scrolling) back one frame later, rendering is
  * deterministic, and the pieces under them (option parsing, the frame loop's
  * drop accounting, fmt, rng) do what they say. gfx itself is tested in
- * test_gfx.c, the Linux program in test_linux_build.c.
+ * test_gfx.c, the Linux program in tests/e2e/test_db_workload.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
