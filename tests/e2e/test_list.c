@@ -18,7 +18,7 @@
 #include "core/backend.h"
 #include "core/listing.h"
 #include "core/strategy.h"
-#include "tests/e2e.h"
+#include "tests/lib/e2e.h"
 #include "workloads/workload.h"
 
 static json_t *list_json(const char *backend)
