@@ -170,13 +170,19 @@ clean:
 .PHONY: regress
 all: $(BUILD)/bin/db-compare $(BUILD)/bin/db-compare-asan
 
-$(BUILD)/bin/db-compare: tools/compare.c core/json_path.c
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) -o $@ $^ -ljansson -lm
+COMPARE_SRC := $(wildcard tools/compare/*.c) core/json_path.c
 
-$(BUILD)/bin/db-compare-asan: tools/compare.c core/json_path.c
+# One compile of several sources leaves one .d that names the last one's
+# headers only: the headers are listed here.
+COMPARE_HDR := tools/compare/compare.h core/json_path.h core/result.h core/series.h include/compiler.h
+
+$(BUILD)/bin/db-compare: $(COMPARE_SRC) $(COMPARE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ -ljansson -lm
+	$(CC) $(CFLAGS_HOST) -o $@ $(filter %.c,$^) -ljansson -lm
+
+$(BUILD)/bin/db-compare-asan: $(COMPARE_SRC) $(COMPARE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $(filter %.c,$^) -ljansson -lm
 
 regress: $(BUILD)/bin/run-bench $(BUILD)/bin/db-compare
 	scripts/regress $(BUILD)

@@ -1,14 +1,12 @@
 /*
- * db-compare, the regression check, on synthetic matrices: result files
- * written here with just the members the comparison reads, a few runs per
- * configuration with a little jitter. A slower scan, extra exits and a missed
+ * db-compare, the regression check, on synthetic matrices
+ * (tests/lib/compare_fixture.c). A slower scan, extra exits and a missed
  * frame must fail it (exit 1); a clean rerun and a machine that is uniformly
  * slower must pass (0); another platform has no verdict (3); unusable input
- * is exit 2 with one line.
+ * is exit 2 with one line naming the file and what is wrong: the gate fails
+ * closed on a member it reads that is missing or malformed.
  */
-#include <fcntl.h>
 #include <jansson.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,265 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/lib/compare_fixture.h"
 #include "tests/lib/e2e.h"
 
-#define RUNS 3
-
-static const char *const strategies[] = { "none", "memcmp", "logdirty" };
-static const char *const workloads[] = { "idle", "video" };
-
-/* One run's figures; the fixture writes them into a result. */
-struct fig {
-	double scan_us, floor_us, exits, kvm_exits, tiles, precision, latency_us, draw;
-	int missed, busy;
-	const char *module, *paging, *cpu, *res;
-};
-
-/* What a variant changes for one configuration (NULL: every one). */
-struct change {
-	const char *strategy, *workload;
-	double scan, floor, exits, draw; /* factors; 0 means 1 */
-	int missed;
-	const char *paging, *module, *res;
-	int busy;   /* runs 0..busy-1 taken on a busy host; the factors apply to those only */
-	int drop;   /* leave this configuration out */
-	int series; /* write the runs as one dirtybench-series/1 file */
-};
-
-static char root[256];
-static int variant_no;
-
-static struct fig fig_for(const char *s, const char *w, int run)
-{
-	bool busy = !strcmp(w, "video");
-	/* Runs of one matrix spread by 2%, matrices differ by up to 1%. */
-	double jitter = (1 + 0.02 * ((run * 7 + (int)strlen(s)) % 3 - 1)) * (1 + 0.005 * (variant_no % 3 - 1));
-	struct fig f = {
-		.scan_us = (!strcmp(s, "none") ? 1.0 : !strcmp(s, "memcmp") ? 700 : 40) * jitter,
-		.floor_us = 540 * (2 - jitter),
-		.exits = 1, .kvm_exits = !strcmp(s, "logdirty") && busy ? 1350 : 1.5,
-		.tiles = busy ? 1782 : 0.12, .precision = busy ? 0.96 : 0.13,
-		.latency_us = 15000 * jitter, .draw = (busy ? 4.8e6 : 1.5e4) * jitter,
-		.module = "kvm_pvm", .paging = "shadow", .cpu = "AMD EPYC", .res = "1920x1080",
-	};
-	if (!strcmp(s, "logdirty"))
-		f.draw *= 5;
-	return f;
-}
-
-static json_t *result_json(const char *s, const char *w, const struct fig *f)
-{
-	json_error_t err;
-	json_t *r = json_pack_ex(&err, 0,
-		"{s:s, s:s,"
-		" s:{s:s, s:s, s:{s:s, s:f, s:f, s:f, s:i, s:s, s:s, s:i, s:i, s:i}},"
-		" s:{s:s, s:{s:s, s:s}},"
-		" s:{s:{s:f, s:f, s:f}}, s:{s:f, s:f},"
-		" s:{s:i, s:i, s:f, s:f},"
-		" s:{s:f}, s:{s:f}, s:{s:f},"
-		" s:{s:{s:b, s:{s:{s:f}}}}, s:{s:f, s:b}}",
-		"schema", "dirtybench-result/1", "status", "ok",
-		"run", "strategy", s, "workload", w, "options", "resolution", f->res, "duration_s", 1.5,
-		"warmup_s", 0.5, "rate_hz", 60.0, "seed", 1, "strategy_options", "", "workload_options", "",
-		"tile_cols", 64, "tile_rows", 120, "dirty_ring_bytes", 65536,
-		"platform", "cpu_model", f->cpu, "kvm", "module", f->module, "paging", f->paging,
-		"scan", "time_us", "mean", f->scan_us, "p50", f->scan_us, "p99", 2 * f->scan_us,
-		"calibration", "membw_floor_us", f->floor_us, "scan_to_floor_ratio", f->scan_us / f->floor_us,
-		"dirty", "frames_missed", f->missed, "tiles_missed", f->missed * 3,
-		"reported_tiles_per_round", f->tiles, "precision", f->precision,
-		"exits", "exits_per_frame", f->exits,
-		"latency_us", "p50", f->latency_us,
-		"guest", "draw_cycles_per_frame", f->draw,
-		"kvm_stats", "vcpu", "available", 1, "counters", "exits", "per_frame", f->kvm_exits,
-		"regress", "others_cpu", f->busy ? 0.9 : 0.05, "busy", f->busy);
-
-	if (!r)
-		fail_msg("fixture: %s", err.text);
-	return r;
-}
-
-static double factor(double f)
-{
-	return f ? f : 1;
-}
-
-static void apply(struct fig *f, const struct change *c, int run)
-{
-	f->busy = run < c->busy;
-	if (c->busy && !f->busy)
-		return;
-	f->scan_us *= factor(c->scan);
-	f->floor_us *= factor(c->floor);
-	f->exits *= factor(c->exits);
-	f->kvm_exits *= factor(c->exits);
-	f->draw *= factor(c->draw);
-	f->missed = run == 0 ? c->missed : 0;
-	f->paging = c->paging ? c->paging : f->paging;
-	f->module = c->module ? c->module : f->module;
-	f->res = c->res ? c->res : f->res;
-}
-
-static bool applies(const struct change *c, const char *s, const char *w)
-{
-	return (!c->strategy || !strcmp(c->strategy, s)) && (!c->workload || !strcmp(c->workload, w));
-}
-
-static void write_json(const json_t *j, const char *dir, const char *name)
-{
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(json_dump_file(j, path, JSON_INDENT(1)), 0);
-}
-
-/* A matrix directory under root; c may be NULL (the reference figures). */
-static const char *make_matrix(const struct change *c, char *dir, size_t len)
-{
-	static const struct change none_changed;
-
-	c = c ? c : &none_changed;
-	snprintf(dir, len, "%s/m%d", root, variant_no++);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	for (size_t i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
-		for (size_t k = 0; k < sizeof(workloads) / sizeof(workloads[0]); k++) {
-			const char *s = strategies[i], *w = workloads[k];
-			bool hit = applies(c, s, w);
-			json_t *runs;
-			char name[128];
-
-			if (hit && c->drop)
-				continue;
-			runs = json_array();
-			for (int r = 0; r < RUNS; r++) {
-				struct fig f = fig_for(s, w, r);
-
-				if (hit)
-					apply(&f, c, r);
-				json_array_append_new(runs, result_json(s, w, &f));
-			}
-			for (int r = 0; r < RUNS && !c->series; r++) {
-				snprintf(name, sizeof(name), "%s-%s-p%d.json", s, w, r + 1);
-				write_json(json_array_get(runs, (size_t)r), dir, name);
-			}
-			if (c->series) {
-				json_t *series = json_pack("{s:s, s:s, s:i, s:O, s:{}}", "schema",
-							   "dirtybench-series/1", "status", "ok", "repeat",
-							   RUNS, "runs", runs, "summary");
-
-				snprintf(name, sizeof(name), "%s-%s.json", s, w);
-				write_json(series, dir, name);
-				json_decref(series);
-			}
-			json_decref(runs);
-		}
-	return dir;
-}
-
-struct outcome {
-	int status;
-	char out[65536], err[4096];
-};
-
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, len - 1, f) : 0;
-
-	buf[n] = 0;
-	if (f)
-		fclose(f);
-}
-
-/* db-compare beside the run-bench under test: the ASan pass gets db-compare-asan. */
-static const char *compare_binary(void)
-{
-	static char path[512];
-	const char *bench = e2e_binary(), *slash = strrchr(bench, '/');
-	size_t len = strlen(bench);
-	bool asan = len > 5 && !strcmp(bench + len - 5, "-asan");
-
-	snprintf(path, sizeof(path), "%.*sdb-compare%s", slash ? (int)(slash - bench + 1) : 0, bench,
-		 asan ? "-asan" : "");
-	return path;
-}
-
-static void run_compare(struct outcome *o, const char *base, const char *cur)
-{
-	char out[512], err[512];
-	int wstatus;
-	pid_t pid;
-
-	snprintf(out, sizeof(out), "%s/stdout", root);
-	snprintf(err, sizeof(err), "%s/stderr", root);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		dup2(fo, 1);
-		dup2(fe, 2);
-		execl(compare_binary(), compare_binary(), base, cur, (char *)NULL);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
-	o->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-	slurp(out, o->out, sizeof(o->out));
-	slurp(err, o->err, sizeof(o->err));
-	if (o->status == 127)
-		fail_msg("cannot run %s", compare_binary());
-}
-
-/* The table row for one configuration and metric. */
-static const char *row(const struct outcome *o, const char *config, const char *metric)
-{
-	static char line[512];
-	const char *p = o->out;
-
-	while ((p = strstr(p, config))) {
-		const char *end = strchr(p, '\n');
-		size_t n = end ? (size_t)(end - p) : strlen(p);
-
-		snprintf(line, sizeof(line), "%.*s", (int)n, p);
-		if ((p == o->out || p[-1] == '\n') && strstr(line, metric))
-			return line;
-		p += n;
-	}
-	return "";
-}
-
-static void compare_with(const struct change *c, struct outcome *o)
+static void compare_with(const struct fixture_change *c, struct fixture_outcome *o)
 {
 	char base[300], cur[300];
 
-	make_matrix(NULL, base, sizeof(base));
-	make_matrix(c, cur, sizeof(cur));
-	run_compare(o, base, cur);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/db-compare-test.XXXXXX");
-	return mkdtemp(root) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[300];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	return system(cmd) == 0 ? 0 : -1;
+	fixture_matrix(NULL, base, sizeof(base));
+	fixture_matrix(c, cur, sizeof(cur));
+	fixture_compare(o, base, cur);
 }
 
 static void test_clean_rerun_passes(void **state)
 {
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(NULL, o);
@@ -287,8 +43,8 @@ static void test_clean_rerun_passes(void **state)
 
 static void test_series_files_are_read(void **state)
 {
-	struct change c = { .series = 1 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .series = 1 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
@@ -299,14 +55,14 @@ static void test_series_files_are_read(void **state)
 
 static void test_slower_scan_is_caught(void **state)
 {
-	struct change c = { .strategy = "memcmp", .workload = "video", .scan = 1.5 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "memcmp", .workload = "video", .scan = 1.5 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 1);
-	assert_non_null(strstr(row(o, "memcmp video", "scan/floor"), "REGRESSION"));
-	assert_non_null(strstr(row(o, "memcmp idle", "scan/floor"), "ok"));
+	assert_non_null(strstr(fixture_row(o, "memcmp video", "scan/floor"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "memcmp idle", "scan/floor"), "ok"));
 	assert_non_null(strstr(o->out, "verdict: REGRESSION: memcmp video scan/floor +"));
 	free(o);
 }
@@ -315,14 +71,14 @@ static void test_slower_scan_is_caught(void **state)
  * geometric mean over all configurations allows. */
 static void test_uniform_slowdown_is_caught(void **state)
 {
-	struct change c = { .scan = 1.2 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .scan = 1.2 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 1);
-	assert_non_null(strstr(row(o, "memcmp video", "scan/floor"), "ok"));
-	assert_non_null(strstr(row(o, "all configurations", "scan/floor gmean"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "memcmp video", "scan/floor"), "ok"));
+	assert_non_null(strstr(fixture_row(o, "all configurations", "scan/floor gmean"), "REGRESSION"));
 	free(o);
 }
 
@@ -330,8 +86,8 @@ static void test_uniform_slowdown_is_caught(void **state)
  * normalised figure has not moved. */
 static void test_uniformly_slower_machine_passes(void **state)
 {
-	struct change c = { .scan = 1.5, .floor = 1.5 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .scan = 1.5, .floor = 1.5 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
@@ -342,13 +98,13 @@ static void test_uniformly_slower_machine_passes(void **state)
 /* Slower only while other programs kept the host busy: no verdict (3). */
 static void test_busy_host_is_not_judged(void **state)
 {
-	struct change c = { .strategy = "memcmp", .workload = "video", .scan = 1.5, .busy = RUNS };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "memcmp", .workload = "video", .scan = 1.5, .busy = FIXTURE_RUNS };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 3);
-	assert_non_null(strstr(row(o, "memcmp video", "scan/floor"), "busy host: not judged"));
+	assert_non_null(strstr(fixture_row(o, "memcmp video", "scan/floor"), "busy host: not judged"));
 	assert_non_null(strstr(o->out, "NO VERDICT"));
 	free(o);
 }
@@ -356,57 +112,57 @@ static void test_busy_host_is_not_judged(void **state)
 /* Two slow runs on a busy host, one quiet run as fast as ever: judged on the quiet one. */
 static void test_busy_runs_are_set_aside(void **state)
 {
-	struct change c = { .strategy = "memcmp", .workload = "video", .scan = 3, .busy = 2 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "memcmp", .workload = "video", .scan = 3, .busy = 2 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 0);
-	assert_non_null(strstr(row(o, "memcmp video", "scan/floor"), "ok"));
+	assert_non_null(strstr(fixture_row(o, "memcmp video", "scan/floor"), "ok"));
 	free(o);
 }
 
 static void test_extra_exits_are_caught(void **state)
 {
-	struct change c = { .strategy = "logdirty", .workload = "video", .exits = 2 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "logdirty", .workload = "video", .exits = 2 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 1);
-	assert_non_null(strstr(row(o, "logdirty video", "kvm exits/frame"), "REGRESSION"));
-	assert_non_null(strstr(row(o, "logdirty video", " exits/frame"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "logdirty video", "kvm exits/frame"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "logdirty video", " exits/frame"), "REGRESSION"));
 	free(o);
 }
 
 static void test_slower_drawing_is_caught(void **state)
 {
-	struct change c = { .strategy = "logdirty", .workload = "video", .draw = 1.6 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "logdirty", .workload = "video", .draw = 1.6 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 1);
-	assert_non_null(strstr(row(o, "logdirty video", "draw/none"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "logdirty video", "draw/none"), "REGRESSION"));
 	free(o);
 }
 
 static void test_a_miss_is_caught(void **state)
 {
-	struct change c = { .strategy = "memcmp", .workload = "idle", .missed = 1 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .strategy = "memcmp", .workload = "idle", .missed = 1 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
 	assert_int_equal(o->status, 1);
-	assert_non_null(strstr(row(o, "memcmp idle", "missed frames"), "REGRESSION"));
+	assert_non_null(strstr(fixture_row(o, "memcmp idle", "missed frames"), "REGRESSION"));
 	free(o);
 }
 
 static void test_other_platform_not_comparable(void **state)
 {
-	struct change c = { .paging = "tdp", .module = "kvm_intel" };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .paging = "tdp", .module = "kvm_intel" };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
@@ -419,8 +175,8 @@ static void test_other_platform_not_comparable(void **state)
 
 static void test_other_resolution_not_comparable(void **state)
 {
-	struct change c = { .res = "1280x720", .scan = 3 };
-	struct outcome *o = malloc(sizeof(*o));
+	struct fixture_change c = { .res = "1280x720", .scan = 3 };
+	struct fixture_outcome *o = malloc(sizeof(*o));
 
 	(void)state;
 	compare_with(&c, o);
@@ -429,18 +185,33 @@ static void test_other_resolution_not_comparable(void **state)
 	free(o);
 }
 
+/* Why db-compare did not refuse the input with words in its one line, or NULL. */
+static const char *not_unusable(const char *base, const char *cur, const char *words)
+{
+	static char why[600];
+	struct fixture_outcome *o = malloc(sizeof(*o));
+
+	assert_non_null(o);
+	fixture_compare(o, base, cur);
+	*why = 0;
+	if (o->status != 2)
+		snprintf(why, sizeof(why), "exit %d, want 2 (stderr '%.200s')", o->status, o->err);
+	else if (!strstr(o->err, words))
+		snprintf(why, sizeof(why), "stderr '%.300s' lacks '%.200s'", o->err, words);
+	else if (e2e_lines(o->err) != 1 || !strstr(o->err, "db-compare: unusable input: "))
+		snprintf(why, sizeof(why), "want one line 'db-compare: unusable input: ...', got '%.200s'", o->err);
+	else if (*o->out)
+		snprintf(why, sizeof(why), "something on stdout: '%.200s'", o->out);
+	free(o);
+	return *why ? why : NULL;
+}
+
 static void expect_unusable(const char *base, const char *cur, const char *words)
 {
-	struct outcome *o = malloc(sizeof(*o));
+	const char *why = not_unusable(base, cur, words);
 
-	run_compare(o, base, cur);
-	assert_int_equal(o->status, 2);
-	assert_int_equal(e2e_lines(o->err), 1);
-	assert_non_null(strstr(o->err, "db-compare:"));
-	if (!strstr(o->err, words))
-		fail_msg("stderr '%s' lacks '%s'", o->err, words);
-	assert_string_equal(o->out, "");
-	free(o);
+	if (why)
+		fail_msg("%s", why);
 }
 
 static void test_missing_dir_is_unusable(void **state)
@@ -448,8 +219,8 @@ static void test_missing_dir_is_unusable(void **state)
 	char base[300], missing[320];
 
 	(void)state;
-	make_matrix(NULL, base, sizeof(base));
-	snprintf(missing, sizeof(missing), "%s/nosuch", root);
+	fixture_matrix(NULL, base, sizeof(base));
+	snprintf(missing, sizeof(missing), "%s/nosuch", fixture_root());
 	expect_unusable(base, missing, "No such file");
 	expect_unusable(missing, base, "No such file");
 }
@@ -460,8 +231,7 @@ static void test_bad_json_is_unusable(void **state)
 	FILE *f;
 
 	(void)state;
-	make_matrix(NULL, base, sizeof(base));
-	make_matrix(NULL, cur, sizeof(cur));
+	fixture_pair(base, cur);
 	snprintf(path, sizeof(path), "%s/memcmp-idle-p1.json", cur);
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -472,35 +242,36 @@ static void test_bad_json_is_unusable(void **state)
 
 static void test_schema_mismatch_is_unusable(void **state)
 {
-	char base[300], cur[300], path[400];
+	char base[300], cur[300];
 	json_t *j = json_pack("{s:s}", "schema", "dirtybench-result/0");
 
 	(void)state;
-	make_matrix(NULL, base, sizeof(base));
-	make_matrix(NULL, cur, sizeof(cur));
-	write_json(j, cur, "old.json");
+	fixture_pair(base, cur);
+	fixture_write(j, cur, "old.json");
 	json_decref(j);
-	expect_unusable(base, cur, "schema mismatch");
+	expect_unusable(base, cur, "old.json: schema mismatch: 'dirtybench-result/0' is neither");
+
+	/* Not an object at all: it said "'(no schema)' is neither ...". */
+	fixture_matrix(NULL, cur, sizeof(cur));
+	j = json_array();
+	fixture_write(j, cur, "list.json");
+	json_decref(j);
+	expect_unusable(base, cur, "list.json: schema mismatch: an array, not a result object");
 
 	/* The right schema name but a member the comparison needs is gone. */
-	make_matrix(NULL, cur, sizeof(cur));
-	snprintf(path, sizeof(path), "%s/none-video-p2.json", cur);
-	j = json_load_file(path, 0, NULL);
-	assert_non_null(j);
-	json_object_del(json_object_get(j, "dirty"), "frames_missed");
-	write_json(j, cur, "none-video-p2.json");
-	json_decref(j);
-	expect_unusable(base, cur, "dirty.frames_missed");
+	fixture_matrix(NULL, cur, sizeof(cur));
+	fixture_mutate(cur, "none-video-p2.json", "dirty.frames_missed", NULL);
+	expect_unusable(base, cur, "none-video-p2.json: 'dirty.frames_missed' is missing");
 }
 
 static void test_missing_configuration_is_unusable(void **state)
 {
-	struct change c = { .strategy = "logdirty", .workload = "idle", .drop = 1 };
+	struct fixture_change c = { .strategy = "logdirty", .workload = "idle", .drop = 1 };
 	char base[300], cur[300];
 
 	(void)state;
-	make_matrix(NULL, base, sizeof(base));
-	make_matrix(&c, cur, sizeof(cur));
+	fixture_matrix(NULL, base, sizeof(base));
+	fixture_matrix(&c, cur, sizeof(cur));
 	expect_unusable(base, cur, "logdirty idle");
 }
 
@@ -509,10 +280,196 @@ static void test_empty_dir_is_unusable(void **state)
 	char base[300], empty[320];
 
 	(void)state;
-	make_matrix(NULL, base, sizeof(base));
-	snprintf(empty, sizeof(empty), "%s/empty", root);
+	fixture_matrix(NULL, base, sizeof(base));
+	snprintf(empty, sizeof(empty), "%s/empty", fixture_root());
 	assert_int_equal(mkdir(empty, 0755), 0);
 	expect_unusable(base, empty, "no result files");
+}
+
+/* A member the gate reads, broken in one run of memcmp video: each was "no
+ * regression" (or a misleading message) before the gate failed closed. */
+static const struct bad_member {
+	bool in_base;             /* the baseline's run, else the current one's */
+	const char *path, *value; /* value: JSON text; NULL deletes the member */
+	const char *words;        /* what the one line must say */
+} bad_members[] = {
+	{ false, "dirty.frames_missed", "\"0\"",
+	  "memcmp-video-p1.json: 'dirty.frames_missed' is a string (\"0\"), want an integer from 0" },
+	{ false, "dirty.frames_missed", "-1", "'dirty.frames_missed' is -1, want an integer from 0" },
+	{ false, "dirty.frames_missed", "true", "'dirty.frames_missed' is a boolean (true), want an integer" },
+	{ false, "dirty.frames_missed", "0.5", "'dirty.frames_missed' is a real number (0.5)" },
+	{ true, "scan.time_us.mean", "1e308",
+	  "memcmp-video-p1.json: 'scan.time_us.mean' is 1e+308, want a number from 0 to 1e+09" },
+	{ false, "scan.time_us.mean", "-3", "'scan.time_us.mean' is -3, want a number from 0" },
+	{ false, "dirty.precision", "\"0.96\"", "'dirty.precision' is a string (\"0.96\")" },
+	{ false, "dirty.precision", "null", "'dirty.precision' is null, want a number from 0 to 1e+06 "
+	  "(null only where 'dirty.reported_bytes' is 0; it is 1000000)" },
+	{ true, "exits.exits_per_frame", "null", "'exits.exits_per_frame' is null, want a number from 0 "
+	  "to 1e+09 (null only where 'guest.frames_measured' is 0; it is 90)" },
+	{ true, "kvm_stats.vcpu.counters", NULL, "'kvm_stats.vcpu.counters.exits.per_frame' is missing" },
+	{ false, "guest.draw_cycles_per_frame", "1e300", "'guest.draw_cycles_per_frame' is 1e+300" },
+	{ false, "latency_us.p50", "{}", "'latency_us.p50' is an object" },
+	{ false, "calibration.membw_floor_us", "0", "'calibration.membw_floor_us' is 0, want a number above 0" },
+	{ false, "calibration.membw_floor_us", "null", "'calibration.membw_floor_us' is null" },
+	{ false, "run.options.rate_hz", "0", "'run.options.rate_hz' is 0, want a number above 0" },
+	{ false, "guest.frames_measured", "\"90\"", "'guest.frames_measured' is a string (\"90\")" },
+	{ false, "run.strategy", "7", "'run.strategy' is 7, want a string" },
+	{ false, "run.options.resolution", "\"1920x1080 and then forty characters more\"",
+	  "'run.options.resolution' is a string (\"1920x1080 and then forty characters more\"), "
+	  "want a string of at most 31 characters" },
+	{ false, "regress.busy", "\"yes\"", "'regress.busy' is a string (\"yes\"), want true or false" },
+};
+
+/* Each row on fresh matrices; every row not refused as it should be is printed. */
+static void test_bad_members_are_unusable(void **state)
+{
+	const size_t n = sizeof(bad_members) / sizeof(bad_members[0]);
+	char base[300], cur[300];
+	size_t failed = 0;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		const struct bad_member *b = &bad_members[i];
+		json_t *v = b->value ? json_loads(b->value, JSON_DECODE_ANY, NULL) : NULL;
+		const char *why;
+
+		assert_true(v || !b->value);
+		fixture_pair(base, cur);
+		fixture_mutate(b->in_base ? base : cur, "memcmp-video-p1.json", b->path, v);
+		why = not_unusable(base, cur, b->words);
+		if (why && ++failed)
+			print_error("%s = %s: %s\n", b->path, b->value ? b->value : "(deleted)", why);
+	}
+	if (failed)
+		fail_msg("%zu of %zu broken members not refused as they should be (above)", failed, n);
+}
+
+/* Every figure the gate judges that may be null, where the run says why. */
+static const char *const figures[] = {
+	"exits.exits_per_frame", "kvm_stats.vcpu.counters.exits.per_frame",
+	"dirty.reported_tiles_per_round", "dirty.precision", "scan.time_us.mean",
+	"latency_us.p50", "guest.draw_cycles_per_frame",
+};
+
+/* `make regress` passed with such a baseline. */
+static void test_all_null_baseline_is_unusable(void **state)
+{
+	char base[300], cur[300];
+
+	(void)state;
+	fixture_pair(base, cur);
+	for (size_t k = 0; k < sizeof(figures) / sizeof(figures[0]); k++)
+		fixture_mutate_all(base, figures[k], json_null());
+	fixture_mutate_all(base, "calibration.membw_floor_us", json_null());
+	expect_unusable(base, cur, "' is null, want a number");
+}
+
+/* Nulls run-bench writes itself, each with its cause in the run, pass. */
+static void test_explained_nulls_pass(void **state)
+{
+	char base[300], cur[300];
+	struct fixture_outcome *o = malloc(sizeof(*o));
+
+	(void)state;
+	fixture_pair(base, cur);
+	fixture_mutate(cur, "memcmp-video-p1.json", "dirty.precision", json_null());
+	fixture_mutate(cur, "memcmp-video-p1.json", "dirty.reported_bytes", json_integer(0));
+	fixture_mutate(cur, "memcmp-idle-p2.json", "exits.exits_per_frame", json_null());
+	fixture_mutate(cur, "memcmp-idle-p2.json", "exits.reason", json_string("no exit counters"));
+	fixture_mutate(base, "logdirty-idle-p3.json", "kvm_stats.vcpu",
+		    json_pack("{s:b, s:s}", "available", 0, "reason", "no binary stats"));
+	fixture_compare(o, base, cur);
+	assert_string_equal(o->err, "");
+	assert_int_equal(o->status, 0);
+	assert_non_null(strstr(o->out, "verdict: no regression"));
+	free(o);
+}
+
+/* Every run of a configuration has a null it explains (nothing reported),
+ * where the baseline's runs measured it: still no verdict from it. */
+static void test_figure_gone_is_unusable(void **state)
+{
+	char base[300], cur[300], name[64];
+
+	(void)state;
+	fixture_pair(base, cur);
+	for (int r = 1; r <= FIXTURE_RUNS; r++) {
+		snprintf(name, sizeof(name), "memcmp-video-p%d.json", r);
+		fixture_mutate(cur, name, "dirty.precision", json_null());
+		fixture_mutate(cur, name, "dirty.reported_bytes", json_integer(0));
+	}
+	expect_unusable(base, cur, "no run of memcmp video measured 'dirty.precision', which the baseline's did");
+}
+
+/* Both sides measured nothing (every figure null, each explained): the old
+ * gate said "no regression" with every row n/a. */
+static void test_nothing_measured_is_unusable(void **state)
+{
+	static const char *const counts[] = { "guest.frames_measured", "scan.rounds", "scan.time_us.n",
+					      "latency_us.n", "dirty.reported_bytes" };
+	char dirs[2][300];
+
+	(void)state;
+	for (int d = 0; d < 2; d++) {
+		fixture_matrix(NULL, dirs[d], sizeof(dirs[d]));
+		for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++)
+			fixture_mutate_all(dirs[d], counts[k], json_integer(0));
+		for (size_t k = 0; k < sizeof(figures) / sizeof(figures[0]); k++)
+			fixture_mutate_all(dirs[d], figures[k], json_null());
+	}
+	expect_unusable(dirs[0], dirs[1], "nothing to judge");
+}
+
+/* It said "'dirtybench-series/1' is neither ... nor dirtybench-series/1". */
+static void test_series_without_runs_array_is_unusable(void **state)
+{
+	char base[300], cur[300];
+	json_t *j = json_pack("{s:s, s:s}", "schema", "dirtybench-series/1", "runs", "x");
+
+	(void)state;
+	fixture_pair(base, cur);
+	fixture_write(j, cur, "series.json");
+	json_decref(j);
+	expect_unusable(base, cur, "series.json: 'runs' is a string (\"x\"), want an array of dirtybench-result/1");
+}
+
+/* It said "end of file". */
+static void test_directory_named_json_is_unusable(void **state)
+{
+	char base[300], cur[300], dir[400];
+
+	(void)state;
+	fixture_pair(base, cur);
+	snprintf(dir, sizeof(dir), "%s/x.json", cur);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	expect_unusable(base, cur, "x.json: a directory, not a result file");
+}
+
+/* Options cut short to key a configuration could pool two configurations. */
+static void test_long_options_are_unusable(void **state)
+{
+	char base[300], cur[300], wopt[1100];
+
+	(void)state;
+	memset(wopt, 'x', sizeof(wopt) - 1);
+	wopt[sizeof(wopt) - 1] = 0;
+	fixture_pair(base, cur);
+	fixture_mutate(cur, "none-idle-p3.json", "run.options.workload_options", json_string(wopt));
+	expect_unusable(base, cur, "none-idle-p3.json: 'run.options.workload_options' is longer than 1023");
+}
+
+/* The committed baseline's 150 real runs pass the checks and compare equal. */
+static void test_real_baseline_against_itself(void **state)
+{
+	struct fixture_outcome *o = malloc(sizeof(*o));
+
+	(void)state;
+	fixture_compare(o, "results/baseline", "results/baseline");
+	assert_string_equal(o->err, "");
+	assert_int_equal(o->status, 0);
+	assert_non_null(strstr(o->out, "150 runs"));
+	assert_non_null(strstr(o->out, "verdict: no regression"));
+	free(o);
 }
 
 int main(void)
@@ -535,7 +492,16 @@ int main(void)
 		cmocka_unit_test(test_schema_mismatch_is_unusable),
 		cmocka_unit_test(test_missing_configuration_is_unusable),
 		cmocka_unit_test(test_empty_dir_is_unusable),
+		cmocka_unit_test(test_bad_members_are_unusable),
+		cmocka_unit_test(test_all_null_baseline_is_unusable),
+		cmocka_unit_test(test_explained_nulls_pass),
+		cmocka_unit_test(test_figure_gone_is_unusable),
+		cmocka_unit_test(test_nothing_measured_is_unusable),
+		cmocka_unit_test(test_series_without_runs_array_is_unusable),
+		cmocka_unit_test(test_directory_named_json_is_unusable),
+		cmocka_unit_test(test_long_options_are_unusable),
+		cmocka_unit_test(test_real_baseline_against_itself),
 	};
 
-	return cmocka_run_group_tests_name("db-compare", tests, setup, teardown);
+	return cmocka_run_group_tests_name("db-compare", tests, fixture_setup, fixture_teardown);
 }
