@@ -1,9 +1,12 @@
 /* run-bench's options: parsed strictly, every bad value is one clear line. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/cli.h"
 
@@ -98,16 +101,26 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 	return 0;
 }
 
+/* Digits only: strtoul alone takes a sign, and "-18446744073709551552" is 64. */
+static unsigned long parse_dim(const char *s, char **end)
+{
+	if (*s < '0' || *s > '9') {
+		*end = (char *)s;
+		return 0;
+	}
+	return strtoul(s, end, 10);
+}
+
 static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 {
 	unsigned long a, b;
 	char *end;
 
-	a = strtoul(s, &end, 10);
+	a = parse_dim(s, &end);
 	if (end == s || (*end != 'x' && *end != 'X'))
 		return -1;
 	s = end + 1;
-	b = strtoul(s, &end, 10);
+	b = parse_dim(s, &end);
 	if (end == s || *end || a > 65535 || b > 65535)
 		return -1;
 	*w = (uint32_t)a;
@@ -241,7 +254,7 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       bad(err, len, "--rate %s: want a scan rate in 1..2000 Hz", arg) : 0;
 	case OPT_RES:
 		return parse_dims(arg, &o->width, &o->height) ?
-		       bad(err, len, "--res %s: want WIDTHxHEIGHT", arg) : 0;
+		       bad(err, len, "--res %s: want WIDTHxHEIGHT in decimal digits", arg) : 0;
 	case OPT_TILE:
 		return parse_dims(arg, &o->tile_w, &o->tile_h) || !o->tile_w || !o->tile_h ?
 		       bad(err, len, "--tile %s: want WIDTHxHEIGHT in pixels, both above 0", arg) : 0;
@@ -254,9 +267,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
 	case OPT_SOPT: o->strategy_options = arg; return 0;
-	case OPT_PHASE:
-		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ||
-		       (o->phase_sweep_s > 0 && o->phase_sweep_s * o->rate_hz < 2) ?
+	case OPT_PHASE:         /* against --rate: check_timing(), once both are known */
+		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ?
 		       bad(err, len, "--phase-sweep %s: want 0 or seconds spanning at least 2 rounds", arg) : 0;
 	case OPT_REPEAT:
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
@@ -282,6 +294,46 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	default:
 		return bad(err, len, "%s", "unknown option (see --help)");
 	}
+}
+
+/* Rules between options, whatever their order. A window shorter than two
+ * scan periods may hold no round at all (the first wake-up can fall after
+ * its end): the result would have no scan figure, so it is refused. */
+static int check_timing(const struct run_options *o, char *err, size_t len)
+{
+	if (o->duration_s * o->rate_hz < 2) {
+		snprintf(err, len, "--duration %g at --rate %g: the measured window must span at least 2 scan "
+			 "rounds (duration x rate >= 2)", o->duration_s, o->rate_hz);
+		return EXIT_BAD_INPUT;
+	}
+	if (o->phase_sweep_s > 0 && o->phase_sweep_s * o->rate_hz < 2) {
+		snprintf(err, len, "--phase-sweep %g at --rate %g: want 0 or seconds spanning at least 2 rounds",
+			 o->phase_sweep_s, o->rate_hz);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* --vnc-dump writes while the run goes on: a folder it cannot write to is
+ * bad input now, not a run that silently dumps nothing. */
+static int check_vnc_dump(const char *dir, char *err, size_t len)
+{
+	const char *why = NULL;
+	struct stat st;
+
+	if (!dir)
+		return 0;
+	if (!*dir)
+		why = "an empty name";
+	else if (stat(dir, &st))
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a folder";
+	else if (access(dir, W_OK | X_OK))
+		why = strerror(errno);
+	if (why)
+		snprintf(err, len, "--vnc-dump %s: want a folder run-bench can write to: %s", dir, why);
+	return why ? EXIT_BAD_INPUT : 0;
 }
 
 int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
@@ -315,6 +367,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 			   "--json - writes a run's result to stdout");
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
+	if ((status = check_timing(&cli->run, err, errlen)) || (status = check_vnc_dump(cli->run.vnc_dump, err, errlen)))
+		return status;
 	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))
 		return bad(err, errlen, "%s", "--perf-record leaves its data beside the result file: not with --out -");
 	if (cli->run.backend == RUN_BACKEND_XEN && !cli->run.domain)
