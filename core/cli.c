@@ -21,14 +21,14 @@ static const char usage_text[] =
 "\n"
 "  --duration S      measured seconds (default 5)\n"
 "  --warmup S        seconds run before measuring (default 1)\n"
-"  --rate HZ         scan rounds per second (default 60)\n"
+"  --rate HZ         scan rounds per second (default 60); duration x rate >= 2\n"
 "  --phase-sweep S   the scan clock runs a little fast so its phase against the\n"
 "                    guest's frame clock turns once every S seconds, like two\n"
 "                    unsynchronised clocks (default 2; 0 locks them)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
-"  --wopt K=V[,K=V]  workload options (see --list)\n"
+"  --wopt K=V[,K=V]  workload options (see --list; at most 255 characters)\n"
 "  --sopt K=V[,K=V]  strategy options (see --list)\n"
 "  --ring-size BYTES dirty ring size per vCPU for dirty-ring strategies (default 65536)\n"
 "  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
@@ -336,10 +336,40 @@ static int check_vnc_dump(const char *dir, char *err, size_t len)
 	return why ? EXIT_BAD_INPUT : 0;
 }
 
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Messages quote names and values, and a message is one line: an argument
+ * holding a control character (a newline above all) is refused whole, its
+ * start shown escaped. No option, name or value takes one. */
+static int check_arguments(int argc, char **argv, char *err, size_t len)
+{
+	char shown[64];
+	size_t n = 0;
+	const unsigned char *p, *c = NULL;
+	int i;
+
+	for (i = 1; i < argc && !c; i++)
+		for (p = (const unsigned char *)argv[i]; *p && !c; p++)
+			c = is_control(*p) ? p : NULL;
+	if (!c)
+		return 0;
+	i--;                    /* the loop stepped past the argument it found */
+	for (p = (const unsigned char *)argv[i]; *p && n + 8 < sizeof(shown); p++)
+		n += (size_t)snprintf(shown + n, sizeof(shown) - n, is_control(*p) ? "\\x%02x" : "%c", *p);
+	snprintf(err, len, "argument %d '%s%s' holds a control character (0x%02x): no option, name or value takes one",
+		 i, shown, *p ? "..." : "", *c);
+	return EXIT_BAD_INPUT;
+}
+
 int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 {
 	int opt, status;
 
+	if ((status = check_arguments(argc, argv, err, errlen)))
+		return status;
 	defaults(&cli->run, argc, argv);
 	cli->action = CLI_RUN;
 	cli->list_json = cli->json_dash = false;

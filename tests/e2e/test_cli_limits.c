@@ -4,7 +4,8 @@
  * strategy and the guest whole, as the result records them. Issue 22's
  * cases: --wopt cut at 255 characters, --sopt at 511, video's fps=25 let
  * through to abort in the guest, typing's cps above fps/2, a negative
- * --res, a window with no scan round, a --vnc-dump folder that is missing.
+ * --res, a window with no scan round, a --vnc-dump folder that is missing,
+ * and (found by the fuzz loop) a newline inside a name or value.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -111,6 +112,15 @@ static void test_vnc_dump_folder(void **state)
 	expect_refused("none", "idle", "--vnc-dump", "/etc/hostname", NULL, NULL, "not a folder");
 }
 
+/* A newline in a name or value made the message two lines. */
+static void test_control_characters(void **state)
+{
+	(void)state;
+	expect_refused("none", "idle\n", "--seed", "1", NULL, NULL, "argument");
+	expect_refused("none", "idle", "--duration", "0.2\n", NULL, NULL, "'0.2\\x0a' holds a control character");
+	expect_refused("none", "video", "--wopt", "fps=24\r", NULL, NULL, "control character");
+}
+
 /* Parsed whole however long (the unknown workload after it is what is refused). */
 static void test_long_sopt_parsed_whole(void **state)
 {
@@ -166,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_res_digits_only),
 		cmocka_unit_test(test_window_without_rounds),
 		cmocka_unit_test(test_vnc_dump_folder),
+		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_long_sopt_parsed_whole),
 		cmocka_unit_test(test_long_options_run_whole),
 	};
