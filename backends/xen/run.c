@@ -78,7 +78,7 @@ static int xen_run_probe(const struct run_options *opt, const struct strategy_op
 	/* libxencall's paths, tried first: without privcmd its logger would
 	 * print a line of its own on stderr before ours. */
 	static const char *const privcmd[] = { "/dev/xen/privcmd", "/proc/xen/privcmd" };
-	int fd = -1;
+	int fd = -1, first_errno = 0;
 
 	(void)opt;
 	if (missing) {
@@ -86,10 +86,11 @@ static int xen_run_probe(const struct run_options *opt, const struct strategy_op
 		return EXIT_UNSUPPORTED;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(privcmd) && fd < 0; i++)
-		fd = open(privcmd[i], O_RDWR | O_CLOEXEC);
+		if ((fd = open(privcmd[i], O_RDWR | O_CLOEXEC)) < 0 && !first_errno)
+			first_errno = errno;
 	if (fd < 0) {
 		snprintf(why, len, "not dom0, or no privcmd: cannot open %s (or %s): %s", privcmd[0], privcmd[1],
-			 strerror(errno));
+			 strerror(first_errno));
 		return EXIT_UNSUPPORTED;
 	}
 	close(fd);

@@ -100,26 +100,17 @@ static size_t count(const char *const *list, size_t max)
 	return n;
 }
 
-static const char *fuzz_strategy(void)
+/* A real strategy or workload name six times in seven, else a bad one. */
+static const char *fuzz_name(bool strategy)
 {
 	size_t n = 0;
 
-	while (strategy_registry[n])
+	while (strategy ? strategy_registry[n] != NULL : workload_catalog[n] != NULL)
 		n++;
 	if (fuzz_below(7) == 0)
 		return fuzz_names[fuzz_below(sizeof(fuzz_names) / sizeof(fuzz_names[0]))];
-	return strategy_registry[fuzz_below((unsigned)n)]->name;
-}
-
-static const char *fuzz_workload(void)
-{
-	size_t n = 0;
-
-	while (workload_catalog[n])
-		n++;
-	if (fuzz_below(7) == 0)
-		return fuzz_names[fuzz_below(sizeof(fuzz_names) / sizeof(fuzz_names[0]))];
-	return workload_catalog[fuzz_below((unsigned)n)]->name;
+	n = fuzz_below((unsigned)n);
+	return strategy ? strategy_registry[n]->name : workload_catalog[n]->name;
 }
 
 /* One option, a good value two times in three. */
@@ -157,9 +148,9 @@ static int fuzz_vector(const char **argv, const char *out)
 		fuzz_add_option(argv, &argc);
 	if (fuzz_below(6) == 0)
 		argv[argc++] = fuzz_garbage[fuzz_below(sizeof(fuzz_garbage) / sizeof(fuzz_garbage[0]))];
-	argv[argc++] = fuzz_strategy();
+	argv[argc++] = fuzz_name(true);
 	if (fuzz_below(12))             /* sometimes the workload is missing */
-		argv[argc++] = fuzz_workload();
+		argv[argc++] = fuzz_name(false);
 	argv[argc++] = "--out";
 	argv[argc++] = out;
 	argv[argc] = NULL;

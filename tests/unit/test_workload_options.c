@@ -148,27 +148,38 @@ static void test_duplicate_keys(void **state)
 	assert_int_equal(parsed("typing", "cps=20,fps=60,cps=2", "cps"), 2);
 }
 
-/* video's fps: 24, 30 or 60, said so in the error. */
-static void test_allowed_values(void **state)
-{
-	(void)state;
-	assert_int_equal(parsed("video", "fps=24", "fps"), 24);
-	assert_int_equal(parsed("video", "fps=60", "fps"), 60);
-	expect_refused("video", "fps=25", "video: option 'fps=25' is not one of 24, 30, 60");
-	expect_refused("video", "fps=59", "is not one of 24, 30, 60");
-	expect_refused("video", "fps=23", "out of range [24, 60]");
-}
+/* Accepted with name's value, or refused with that text. */
+static const struct rule_case {
+	const char *workload, *spec, *name;
+	int64_t value;
+	const char *refused;
+} rule_cases[] = {
+	/* video's fps: 24, 30 or 60, said so in the error. */
+	{ "video", "fps=24", "fps", 24, NULL },
+	{ "video", "fps=60", "fps", 60, NULL },
+	{ "video", "fps=25", NULL, 0, "video: option 'fps=25' is not one of 24, 30, 60" },
+	{ "video", "fps=59", NULL, 0, "is not one of 24, 30, 60" },
+	{ "video", "fps=23", NULL, 0, "out of range [24, 60]" },
+	/* typing's cps: at most fps/2, whichever order the two are given in. */
+	{ "typing", "cps=15", "cps", 15, NULL },
+	{ "typing", "cps=30,fps=60", "cps", 30, NULL },
+	{ "typing", "fps=2,cps=1", "cps", 1, NULL },
+	{ "typing", "cps=16", NULL, 0, "option 'cps=16' needs fps of at least 32 (at most fps/2; fps is 30)" },
+	{ "typing", "cps=100,fps=1", NULL, 0, "out of range [2, 240]" },
+	{ "typing", "fps=10", NULL, 0, "'cps=8' needs fps of at least 16" },
+};
 
-/* typing's cps: at most fps/2, whichever order the two are given in. */
-static void test_rate_per_frames(void **state)
+static void test_rules_beyond_the_range(void **state)
 {
 	(void)state;
-	assert_int_equal(parsed("typing", "cps=15", "cps"), 15);
-	assert_int_equal(parsed("typing", "cps=30,fps=60", "cps"), 30);
-	assert_int_equal(parsed("typing", "fps=2,cps=1", "cps"), 1);
-	expect_refused("typing", "cps=16", "option 'cps=16' needs fps of at least 32 (at most fps/2; fps is 30)");
-	expect_refused("typing", "cps=100,fps=1", "out of range [2, 240]");
-	expect_refused("typing", "fps=10", "'cps=8' needs fps of at least 16");
+	for (size_t i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
+		const struct rule_case *c = &rule_cases[i];
+
+		if (c->refused)
+			expect_refused(c->workload, c->spec, c->refused);
+		else
+			assert_int_equal(parsed(c->workload, c->spec, c->name), c->value);
+	}
 }
 
 /* The catalog obeys its own rules: defaults pass, listed values lie in the
@@ -207,8 +218,7 @@ int main(void)
 		cmocka_unit_test(test_accepted_means_runs),
 		cmocka_unit_test(test_length_refused_not_cut),
 		cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_allowed_values),
-		cmocka_unit_test(test_rate_per_frames),
+		cmocka_unit_test(test_rules_beyond_the_range),
 		cmocka_unit_test(test_catalog_consistent),
 	};
 
