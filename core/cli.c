@@ -1,9 +1,12 @@
 /* run-bench's options: parsed strictly, every bad value is one clear line. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/cli.h"
 
@@ -18,14 +21,14 @@ static const char usage_text[] =
 "\n"
 "  --duration S      measured seconds (default 5)\n"
 "  --warmup S        seconds run before measuring (default 1)\n"
-"  --rate HZ         scan rounds per second (default 60)\n"
+"  --rate HZ         scan rounds per second (default 60); duration x rate >= 2\n"
 "  --phase-sweep S   the scan clock runs a little fast so its phase against the\n"
 "                    guest's frame clock turns once every S seconds, like two\n"
 "                    unsynchronised clocks (default 2; 0 locks them)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
-"  --wopt K=V[,K=V]  workload options (see --list)\n"
+"  --wopt K=V[,K=V]  workload options (see --list; at most 255 characters)\n"
 "  --sopt K=V[,K=V]  strategy options (see --list)\n"
 "  --ring-size BYTES dirty ring size per vCPU for dirty-ring strategies (default 65536)\n"
 "  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
@@ -98,16 +101,26 @@ static int parse_u64(const char *s, unsigned long long max, unsigned long long *
 	return 0;
 }
 
+/* Digits only: strtoul alone takes a sign, and "-18446744073709551552" is 64. */
+static unsigned long parse_dim(const char *s, char **end)
+{
+	if (*s < '0' || *s > '9') {
+		*end = (char *)s;
+		return 0;
+	}
+	return strtoul(s, end, 10);
+}
+
 static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 {
 	unsigned long a, b;
 	char *end;
 
-	a = strtoul(s, &end, 10);
+	a = parse_dim(s, &end);
 	if (end == s || (*end != 'x' && *end != 'X'))
 		return -1;
 	s = end + 1;
-	b = strtoul(s, &end, 10);
+	b = parse_dim(s, &end);
 	if (end == s || *end || a > 65535 || b > 65535)
 		return -1;
 	*w = (uint32_t)a;
@@ -241,7 +254,7 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       bad(err, len, "--rate %s: want a scan rate in 1..2000 Hz", arg) : 0;
 	case OPT_RES:
 		return parse_dims(arg, &o->width, &o->height) ?
-		       bad(err, len, "--res %s: want WIDTHxHEIGHT", arg) : 0;
+		       bad(err, len, "--res %s: want WIDTHxHEIGHT in decimal digits", arg) : 0;
 	case OPT_TILE:
 		return parse_dims(arg, &o->tile_w, &o->tile_h) || !o->tile_w || !o->tile_h ?
 		       bad(err, len, "--tile %s: want WIDTHxHEIGHT in pixels, both above 0", arg) : 0;
@@ -254,9 +267,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
 	case OPT_SOPT: o->strategy_options = arg; return 0;
-	case OPT_PHASE:
-		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ||
-		       (o->phase_sweep_s > 0 && o->phase_sweep_s * o->rate_hz < 2) ?
+	case OPT_PHASE:         /* against --rate: check_timing(), once both are known */
+		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ?
 		       bad(err, len, "--phase-sweep %s: want 0 or seconds spanning at least 2 rounds", arg) : 0;
 	case OPT_REPEAT:
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
@@ -284,10 +296,80 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	}
 }
 
+/* Rules between options, whatever their order. A window shorter than two
+ * scan periods may hold no round at all (the first wake-up can fall after
+ * its end): the result would have no scan figure, so it is refused. */
+static int check_timing(const struct run_options *o, char *err, size_t len)
+{
+	if (o->duration_s * o->rate_hz < 2) {
+		snprintf(err, len, "--duration %g at --rate %g: the measured window must span at least 2 scan "
+			 "rounds (duration x rate >= 2)", o->duration_s, o->rate_hz);
+		return EXIT_BAD_INPUT;
+	}
+	if (o->phase_sweep_s > 0 && o->phase_sweep_s * o->rate_hz < 2) {
+		snprintf(err, len, "--phase-sweep %g at --rate %g: want 0 or seconds spanning at least 2 rounds",
+			 o->phase_sweep_s, o->rate_hz);
+		return EXIT_BAD_INPUT;
+	}
+	return 0;
+}
+
+/* --vnc-dump writes while the run goes on: a folder it cannot write to is
+ * bad input now, not a run that silently dumps nothing. */
+static int check_vnc_dump(const char *dir, char *err, size_t len)
+{
+	const char *why = NULL;
+	struct stat st;
+
+	if (!dir)
+		return 0;
+	if (!*dir)
+		why = "an empty name";
+	else if (stat(dir, &st))
+		why = strerror(errno);
+	else if (!S_ISDIR(st.st_mode))
+		why = "not a folder";
+	else if (access(dir, W_OK | X_OK))
+		why = strerror(errno);
+	if (why)
+		snprintf(err, len, "--vnc-dump %s: want a folder run-bench can write to: %s", dir, why);
+	return why ? EXIT_BAD_INPUT : 0;
+}
+
+static bool is_control(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Messages quote names and values, and a message is one line: an argument
+ * holding a control character (a newline above all) is refused whole, its
+ * start shown escaped. No option, name or value takes one. */
+static int check_arguments(int argc, char **argv, char *err, size_t len)
+{
+	char shown[64];
+	size_t n = 0;
+	const unsigned char *p, *c = NULL;
+	int i;
+
+	for (i = 1; i < argc && !c; i++)
+		for (p = (const unsigned char *)argv[i]; *p && !c; p++)
+			c = is_control(*p) ? p : NULL;
+	if (!c)
+		return 0;
+	i--;                    /* the loop stepped past the argument it found */
+	for (p = (const unsigned char *)argv[i]; *p && n + 8 < sizeof(shown); p++)
+		n += (size_t)snprintf(shown + n, sizeof(shown) - n, is_control(*p) ? "\\x%02x" : "%c", *p);
+	snprintf(err, len, "argument %d '%s%s' holds a control character (0x%02x): no option, name or value takes one",
+		 i, shown, *p ? "..." : "", *c);
+	return EXIT_BAD_INPUT;
+}
+
 int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 {
 	int opt, status;
 
+	if ((status = check_arguments(argc, argv, err, errlen)))
+		return status;
 	defaults(&cli->run, argc, argv);
 	cli->action = CLI_RUN;
 	cli->list_json = cli->json_dash = false;
@@ -315,6 +397,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 			   "--json - writes a run's result to stdout");
 	if (argc - optind != 2)
 		return bad(err, errlen, "%s", "need STRATEGY and WORKLOAD (see --help)");
+	if ((status = check_timing(&cli->run, err, errlen)) || (status = check_vnc_dump(cli->run.vnc_dump, err, errlen)))
+		return status;
 	if (cli->run.perf_record && cli->run.out && !strcmp(cli->run.out, "-"))
 		return bad(err, errlen, "%s", "--perf-record leaves its data beside the result file: not with --out -");
 	if (cli->run.backend == RUN_BACKEND_XEN && !cli->run.domain)

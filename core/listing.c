@@ -78,16 +78,34 @@ static void print_strategies_text(FILE *to)
 	}
 }
 
+/* "(1..100)", "(24|30|60)", "(1..100, at most fps/2)": every rule the parser applies */
+static void workload_range_text(const struct workload_option *o, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!o->nvalues)
+		n = (size_t)snprintf(buf, len, "(%lld..%lld", (long long)o->min, (long long)o->max);
+	for (unsigned i = 0; i < o->nvalues && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%lld", i ? "|" : "(", (long long)o->values[i]);
+	if (o->frames_apart && n < len)
+		n += (size_t)snprintf(buf + n, len - n, ", at most fps/%u", o->frames_apart);
+	if (n < len)
+		snprintf(buf + n, len - n, ")");
+}
+
 void listing_print_text(FILE *to)
 {
+	char range[256];
+
 	print_strategies_text(to);
 	fprintf(to, "workloads (options: --wopt name=value,...):\n");
 	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		fprintf(to, "  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
 			(*w)->default_fps_milli / 1000.0);
-		for (const struct workload_option *o = (*w)->options; o->name; o++)
-			fprintf(to, "  %-16s   %s=%lld (%lld..%lld) %s\n", "", o->name, (long long)o->value,
-				(long long)o->min, (long long)o->max, o->help);
+		for (const struct workload_option *o = (*w)->options; o->name; o++) {
+			workload_range_text(o, range, sizeof(range));
+			fprintf(to, "  %-16s   %s=%lld %s %s\n", "", o->name, (long long)o->value, range, o->help);
+		}
 	}
 }
 
@@ -156,15 +174,31 @@ static json_t *strategy_json(const struct run_options *opt, const struct strateg
 			 "options", options);
 }
 
+/* min and max always; values and frames_apart only where the option has them. */
+static json_t *workload_option_json(const struct workload_option *o)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "name", o->name, "type", "int",
+			      "default", (json_int_t)o->value, "min", (json_int_t)o->min,
+			      "max", (json_int_t)o->max, "help", o->help);
+	json_t *values;
+
+	if (j && o->nvalues) {
+		values = json_array();
+		for (unsigned i = 0; i < o->nvalues; i++)
+			json_array_append_new(values, json_integer(o->values[i]));
+		json_object_set_new(j, "values", values);
+	}
+	if (j && o->frames_apart)
+		json_object_set_new(j, "frames_apart", json_integer(o->frames_apart));
+	return j;
+}
+
 static json_t *workload_json(const struct workload_info *w)
 {
 	json_t *options = json_array();
 
 	for (const struct workload_option *o = w->options; o->name; o++)
-		json_array_append_new(options, json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "name", o->name,
-							 "type", "int", "default", (json_int_t)o->value,
-							 "min", (json_int_t)o->min, "max", (json_int_t)o->max,
-							 "help", o->help));
+		json_array_append_new(options, workload_option_json(o));
 	return json_pack("{s:s, s:s, s:f, s:o}", "name", w->name, "description", w->description,
 			 "fps", w->default_fps_milli / 1000.0, "options", options);
 }

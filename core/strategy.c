@@ -160,46 +160,61 @@ static void option_names(const struct strategy_ops *ops, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", ops->options[i].name);
 }
 
+/* What a message quotes of a long item: its start, so the reason still fits. */
+#define OPTION_QUOTED 40
+
+static const char *option_quoted(const char *s, char buf[OPTION_QUOTED + 1])
+{
+	if (strlen(s) <= OPTION_QUOTED)
+		return s;
+	snprintf(buf, OPTION_QUOTED + 1, "%.*s...", OPTION_QUOTED - 3, s);
+	return buf;
+}
+
 static int option_assign(const struct strategy_ops *ops, char *kv, struct strategy_option_value *opt,
 			 char *err, size_t len)
 {
-	char *eq = strchr(kv, '='), names[256];
+	char *eq = strchr(kv, '='), names[256], quoted[OPTION_QUOTED + 1];
 	int i;
 
 	if (!eq || eq == kv)
-		return option_error(err, len, ops->name, "'%s': want key=value", kv);
+		return option_error(err, len, ops->name, "'%s': want key=value", option_quoted(kv, quoted));
 	*eq = 0;
 	i = option_index(ops, kv);
 	if (i >= 0)
 		return option_value(ops->name, &ops->options[i], eq + 1, &opt[i], err, len);
 	option_names(ops, names, sizeof(names));
 	if (!*names)
-		snprintf(err, len, "strategy %s takes no options (--sopt %s=...)", ops->name, kv);
+		snprintf(err, len, "strategy %s takes no options (--sopt %s=...)", ops->name, option_quoted(kv, quoted));
 	else
-		snprintf(err, len, "strategy %s has no option '%s'; it takes: %s", ops->name, kv, names);
+		snprintf(err, len, "strategy %s has no option '%s'; it takes: %s", ops->name,
+			 option_quoted(kv, quoted), names);
 	return -1;
 }
 
+/* The whole string, however long: nothing is cut (a value longer than its
+ * STRATEGY_OPT_STRING_MAX - 1 characters is refused by option_value). */
 int strategy_options_parse(const struct strategy_ops *ops, const char *options,
 			   struct strategy_option_value *opt, char *err, size_t len)
 {
-	char buf[512], *save = NULL;
+	char *buf, *save = NULL;
+	int status = 0;
 
-	if (options && strlen(options) >= sizeof(buf)) {
-		snprintf(err, len, "strategy %s: --sopt longer than %zu characters", ops->name, sizeof(buf) - 1);
-		return -1;
-	}
 	if (options_validate(ops, err, len))
 		return -1;
 	memset(opt, 0, STRATEGY_MAX_OPTIONS * sizeof(*opt));
 	for (size_t i = 0; option_at(ops, i); i++)
 		(void)option_value(ops->name, &ops->options[i], ops->options[i].def ? ops->options[i].def : "",
 				   &opt[i], err, len);
-	snprintf(buf, sizeof(buf), "%s", options ? options : "");
-	for (char *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save))
-		if (option_assign(ops, kv, opt, err, len))
-			return -1;
-	return 0;
+	buf = strdup(options ? options : "");
+	if (!buf) {
+		snprintf(err, len, "strategy %s: out of memory for --sopt", ops->name);
+		return -1;
+	}
+	for (char *kv = strtok_r(buf, ",", &save); kv && !status; kv = strtok_r(NULL, ",", &save))
+		status = option_assign(ops, kv, opt, err, len);
+	free(buf);
+	return status;
 }
 
 static const struct strategy_option_value *option_find(const struct strategy *s, const char *name)

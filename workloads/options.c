@@ -5,7 +5,10 @@
  */
 #include "workloads/workload.h"
 
+#include "include/protocol.h"
 #include "workloads/lib/fmt.h"
+
+_Static_assert(WORKLOAD_OPTIONS_MAX < DB_OPTIONS_LEN, "the guest's control page must hold every accepted --wopt");
 
 static void workload_opt_defaults(const struct workload_info *ops,
 				  struct workload_ctx *ctx)
@@ -56,6 +59,9 @@ static bool workload_parse_int(const char *s, size_t len, int64_t *out)
 	return true;
 }
 
+/* What a message quotes of a long item: its start, so the reason still fits. */
+#define WORKLOAD_QUOTED 40
+
 /* err = "<workload>: <what> '<item>'<tail>" */
 static void workload_opt_error(const struct workload_info *ops, char *err, size_t errlen,
 			       const char *what, const char *item, size_t len,
@@ -68,8 +74,8 @@ static void workload_opt_error(const struct workload_info *ops, char *err, size_
 	fmt_cat(err, errlen, ": ");
 	fmt_cat(err, errlen, what);
 	fmt_cat(err, errlen, " '");
-	fmt_catn(err, errlen, item, len);
-	fmt_cat(err, errlen, "'");
+	fmt_catn(err, errlen, item, len > WORKLOAD_QUOTED ? WORKLOAD_QUOTED - 3 : len);
+	fmt_cat(err, errlen, len > WORKLOAD_QUOTED ? "...'" : "'");
 	fmt_cat(err, errlen, tail);
 }
 
@@ -97,6 +103,29 @@ static void workload_range_tail(const struct workload_option *o, char *buf, size
 	fmt_cat(buf, len, "]");
 }
 
+/* " is not one of 24, 30, 60" */
+static void workload_values_tail(const struct workload_option *o, char *buf, size_t len)
+{
+	char num[FMT_U64_LEN];
+	buf[0] = '\0';
+	fmt_cat(buf, len, " is not one of ");
+	for (unsigned i = 0; i < o->nvalues; i++) {
+		fmt_i64(num, o->values[i]);
+		fmt_cat(buf, len, i ? ", " : "");
+		fmt_cat(buf, len, num);
+	}
+}
+
+static bool workload_value_allowed(const struct workload_option *o, int64_t v)
+{
+	if (v < o->min || v > o->max)
+		return false;
+	for (unsigned i = 0; i < o->nvalues; i++)
+		if (o->values[i] == v)
+			return true;
+	return o->nvalues == 0;
+}
+
 /* One "key=value" item of length len. */
 static int workload_parse_item(const struct workload_info *ops, const char *item, size_t len,
 			       struct workload_ctx *ctx, char *err, size_t errlen)
@@ -121,8 +150,11 @@ static int workload_parse_item(const struct workload_info *ops, const char *item
 				   item, len, "");
 		return -1;
 	}
-	if (v < o->min || v > o->max) {
-		workload_range_tail(o, tail, sizeof(tail));
+	if (!workload_value_allowed(o, v)) {
+		if (o->nvalues && v >= o->min && v <= o->max)
+			workload_values_tail(o, tail, sizeof(tail));
+		else
+			workload_range_tail(o, tail, sizeof(tail));
 		workload_opt_error(ops, err, errlen, "option", item, len, tail);
 		return -1;
 	}
@@ -140,10 +172,66 @@ static uint32_t workload_fps_milli(const struct workload_info *ops,
 	return ops->default_fps_milli;
 }
 
+/* A rate of events at least frames_apart frames apart: value * frames_apart
+ * events need that many frames per second. */
+static int workload_check_rates(const struct workload_info *ops, const struct workload_ctx *ctx,
+				char *err, size_t errlen)
+{
+	char tail[96], num[FMT_U64_LEN], item[48];
+	for (unsigned i = 0; i < ctx->nopt; i++) {
+		const struct workload_option *o = &ctx->opt[i];
+		if (!o->frames_apart || (uint64_t)o->value * o->frames_apart * 1000 <= ctx->fps_milli)
+			continue;
+		item[0] = tail[0] = '\0';
+		fmt_cat(item, sizeof(item), o->name);
+		fmt_cat(item, sizeof(item), "=");
+		fmt_i64(num, o->value);
+		size_t len = fmt_cat(item, sizeof(item), num);
+		fmt_cat(tail, sizeof(tail), " needs fps of at least ");
+		fmt_i64(num, o->value * o->frames_apart);
+		fmt_cat(tail, sizeof(tail), num);
+		fmt_cat(tail, sizeof(tail), " (at most fps/");
+		fmt_i64(num, o->frames_apart);
+		fmt_cat(tail, sizeof(tail), num);
+		fmt_cat(tail, sizeof(tail), "; fps is ");
+		fmt_i64(num, ctx->fps_milli / 1000);
+		fmt_cat(tail, sizeof(tail), num);
+		fmt_cat(tail, sizeof(tail), ")");
+		workload_opt_error(ops, err, errlen, "option", item, len, tail);
+		return -1;
+	}
+	return 0;
+}
+
+/* Refused, never cut: a cut string would run another value than the one recorded. */
+static int workload_check_length(const struct workload_info *ops, const char *spec,
+				 char *err, size_t errlen)
+{
+	char num[FMT_U64_LEN];
+	size_t n = 0;
+	while (spec && spec[n])
+		n++;
+	if (n <= WORKLOAD_OPTIONS_MAX)
+		return 0;
+	if (errlen == 0)
+		return -1;
+	err[0] = '\0';
+	fmt_cat(err, errlen, ops->name);
+	fmt_cat(err, errlen, ": options of ");
+	fmt_u64(num, n, 0, false);
+	fmt_cat(err, errlen, num);
+	fmt_cat(err, errlen, " characters; the guest takes at most ");
+	fmt_i64(num, WORKLOAD_OPTIONS_MAX);
+	fmt_cat(err, errlen, num);
+	return -1;
+}
+
 int workload_parse_options(const struct workload_info *ops, const char *spec,
 			   struct workload_ctx *ctx, char *err, size_t errlen)
 {
 	workload_opt_defaults(ops, ctx);
+	if (workload_check_length(ops, spec, err, errlen))
+		return -1;
 	while (spec && *spec) {
 		size_t len = 0;
 		while (spec[len] && spec[len] != ',')
@@ -157,5 +245,5 @@ int workload_parse_options(const struct workload_info *ops, const char *spec,
 		}
 	}
 	ctx->fps_milli = workload_fps_milli(ops, ctx);
-	return 0;
+	return workload_check_rates(ops, ctx, err, errlen);
 }

@@ -14,12 +14,24 @@
 
 #define WORKLOAD_MAX_OPTIONS 8
 
+/* One option: an integer in [min, max]. Two further rules, both checked by
+ * workload_parse_options() and shown by --list: values, when nvalues > 0,
+ * are the only values accepted (video's fps: 24, 30 or 60); frames_apart,
+ * when not 0, makes the option a rate per second of events at least that
+ * many frames apart, so at most fps / frames_apart (typing's cps). */
 struct workload_option {
 	const char *name;
 	int64_t value;
 	int64_t min, max;
 	const char *help;
+	const int64_t *values;
+	unsigned nvalues;
+	unsigned frames_apart;
 };
+
+/* The longest "k=v,..." string a guest can be given: its control page holds
+ * DB_OPTIONS_LEN bytes (include/protocol.h); a longer one is refused, never cut. */
+#define WORKLOAD_OPTIONS_MAX 255
 
 struct workload_ctx {
 	struct fb fb;
@@ -53,7 +65,9 @@ const struct workload_info *workload_find(const char *name);
 
 /* Parse "k=v,k=v" (NULL or "": all defaults) into ctx->opt from ops->options
  * and set ctx->fps_milli from them; returns 0, or -1 with a message in err
- * (unknown key, value out of range). */
+ * (longer than WORKLOAD_OPTIONS_MAX, unknown key, a value out of range or
+ * not among its values, a rate above fps / frames_apart). A key given twice:
+ * the last wins, on the host and in the guest alike (one parser). */
 int workload_parse_options(const struct workload_info *ops, const char *spec,
 			   struct workload_ctx *ctx, char *err, size_t errlen);
 

@@ -11,6 +11,7 @@
  * so the drift between the two is in the result too.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,11 +75,25 @@ static int xen_run_probe(const struct run_options *opt, const struct strategy_op
 	const char *missing = xen_backend_unsupported(sops->needs);
 	xc_interface *xc;
 
+	/* libxencall's paths, tried first: without privcmd its logger would
+	 * print a line of its own on stderr before ours. */
+	static const char *const privcmd[] = { "/dev/xen/privcmd", "/proc/xen/privcmd" };
+	int fd = -1, first_errno = 0;
+
 	(void)opt;
 	if (missing) {
 		snprintf(why, len, "%s", missing);
 		return EXIT_UNSUPPORTED;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(privcmd) && fd < 0; i++)
+		if ((fd = open(privcmd[i], O_RDWR | O_CLOEXEC)) < 0 && !first_errno)
+			first_errno = errno;
+	if (fd < 0) {
+		snprintf(why, len, "not dom0, or no privcmd: cannot open %s (or %s): %s", privcmd[0], privcmd[1],
+			 strerror(first_errno));
+		return EXIT_UNSUPPORTED;
+	}
+	close(fd);
 	xc = xc_interface_open(NULL, NULL, 0);
 	if (!xc) {
 		snprintf(why, len, "not dom0, or no privcmd: cannot open libxenctrl: %s", strerror(errno));

@@ -1,7 +1,8 @@
 /*
  * End-to-end tests of run-bench --list (no guest boots): the JSON parses,
  * names every strategy and workload once in registry order with the options
- * of their tables, agrees with backend_probe() on this host, and on
+ * of their tables (a workload option's rules too: its only values, a rate of
+ * at most fps/N), agrees with backend_probe() on this host, and on
  * --backend xen refuses what Xen cannot run; the text names every entry as a
  * whole word; a bare --json is refused for a run.
  */
@@ -102,6 +103,20 @@ static void check_strategy(const struct strategy_ops *ops, const json_t *s, cons
 	check_strategy_options(ops, json_object_get(s, "options"));
 }
 
+/* The rules the parser applies beyond the range, as the option states them:
+ * values (only these), frames_apart (at most fps / frames_apart); absent
+ * where the option has none. */
+static void check_workload_rules(const struct workload_option *o, const json_t *j)
+{
+	const json_t *values = json_object_get(j, "values"), *apart = json_object_get(j, "frames_apart");
+
+	assert_int_equal(json_array_size(values), o->nvalues);
+	assert_true(o->nvalues ? json_is_array(values) : values == NULL);
+	for (unsigned i = 0; i < o->nvalues; i++)
+		assert_int_equal(json_integer_value(json_array_get(values, i)), o->values[i]);
+	assert_true(o->frames_apart ? json_integer_value(apart) == o->frames_apart : apart == NULL);
+}
+
 static void check_workload(const struct workload_info *ops, const json_t *w)
 {
 	const json_t *options = json_object_get(w, "options");
@@ -116,6 +131,7 @@ static void check_workload(const struct workload_info *ops, const json_t *w)
 		assert_int_equal(json_integer_value(json_object_get(j, "default")), o->value);
 		assert_int_equal(json_integer_value(json_object_get(j, "min")), o->min);
 		assert_int_equal(json_integer_value(json_object_get(j, "max")), o->max);
+		check_workload_rules(o, j);
 	}
 	assert_int_equal(json_array_size(options), n);
 }
@@ -191,6 +207,12 @@ static void test_text_names(void **state)
 		snprintf(want, sizeof(want), "\n  %s ", (*w)->name);
 		assert_non_null(strstr(out, want));
 	}
+	/* The real rules, not a range that lets 25 through to the guest. */
+	assert_non_null(strstr(out, " fps=30 (24|30|60) "));
+	assert_non_null(strstr(out, " cps=8 (1..100, at most fps/2) "));
+	/* The catalog has both kinds of rule (else the JSON checks test nothing). */
+	assert_int_equal(workload_find("video")->options[2].nvalues, 3);
+	assert_int_equal(workload_find("typing")->options[0].frames_apart, 2);
 	e2e_run(&r, (const char *const[]){ e2e_binary(), "--json", "none", "idle", NULL });
 	assert_int_equal(r.status, EXIT_BAD_INPUT);
 	assert_int_equal(e2e_lines(r.stderr_text), 1);
