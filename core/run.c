@@ -275,7 +275,7 @@ static int prepare(struct run_state *rs)
 		return run_fail(rs, EXIT_BAD_INPUT, "unknown workload '%s' (see --list)", opt->workload);
 	if (workload_parse_options(rs->winfo, opt->workload_options ? opt->workload_options : "",
 				   &probe, why, sizeof(why)))
-		return run_fail(rs, EXIT_BAD_INPUT, "workload %s: %s", opt->workload, why);
+		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);       /* the parser names the workload */
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
