@@ -15,7 +15,9 @@
  *   VNC_SEND_STALL_MS, or that has not ended within VNC_SEND_MS: the client
  *   is cut off.
  * Dropping is shutdown(2) of the client's socket, so libvncserver's blocked
- * call fails at once and it closes the client itself.
+ * call fails at once and it closes the client itself. A trusted loop (the
+ * measuring client's own: its slowness is a figure, not an attack) is left
+ * alone until it stops; any loop that stops drops what it is blocked on.
  */
 #ifndef DIRTYBENCH_VNC_LOOP_H
 #define DIRTYBENCH_VNC_LOOP_H
@@ -42,6 +44,7 @@ struct vnc_loop {
 	rfbScreenInfoPtr rfb;
 	void (*tick)(void *arg);        /* each turn, before updates go out */
 	void *arg;
+	bool trusted;                   /* no deadlines until stopping */
 	int wake_fd;
 	pthread_t thread, watchdog;
 	bool started;
@@ -58,7 +61,7 @@ struct vnc_loop {
 };
 
 /* rfb ready (rfbInitServer done); tick(arg) runs in the serving thread. */
-int vnc_loop_start(struct vnc_loop *l, rfbScreenInfoPtr rfb, void (*tick)(void *), void *arg);
+int vnc_loop_start(struct vnc_loop *l, rfbScreenInfoPtr rfb, bool trusted, void (*tick)(void *), void *arg);
 void vnc_loop_wake(struct vnc_loop *l);
 /* Any thread: a loopback TCP connection whose far end this loop serves as
  * a client; *client_sock is ours (non-blocking, TCP_NODELAY, as

@@ -548,8 +548,8 @@ static int start_screens(struct vnc_server *srv, const struct vnc_server_config 
 	}
 	if (srv->has_own)
 		rfbInitServer(srv->own.rfb);
-	if ((srv->has_own && vnc_loop_start(&srv->own.loop, srv->own.rfb, screen_tick, &srv->own)) ||
-	    vnc_loop_start(&srv->port.loop, srv->port.rfb, screen_tick, &srv->port))
+	if ((srv->has_own && vnc_loop_start(&srv->own.loop, srv->own.rfb, true, screen_tick, &srv->own)) ||
+	    vnc_loop_start(&srv->port.loop, srv->port.rfb, false, screen_tick, &srv->port))
 		return start_error(srv, err, errlen, "cannot start the VNC server's threads");
 	return 0;
 }

@@ -45,7 +45,7 @@
 #define RES_W 800
 #define RES_H 600
 #define RUN_S 2.3               /* --duration 2 --warmup 0.3 */
-#define HARD_LIMIT_S 90         /* a run still going then is killed (and fails) */
+#define HARD_LIMIT_S 60         /* a run still going then is killed (and fails) */
 
 static double now_s(void)
 {
