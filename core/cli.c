@@ -247,7 +247,7 @@ static int vnc_password_file(struct run_options *o, const char *path, char *err,
 }
 
 /* The environment's password, when --vnc is on and no option gave one. */
-static int cli_vnc_password_env(struct run_options *o, char *err, size_t len)
+static int vnc_password_env(struct run_options *o, char *err, size_t len)
 {
 	const char *pw = getenv(VNC_PASSWORD_ENV);
 
@@ -380,7 +380,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		cli->list_json |= cli->json_dash;
 	if (cli->action != CLI_RUN)
 		return 0;
-	if (cli_vnc_password_env(&cli->run, err, errlen))
+	if (vnc_password_env(&cli->run, err, errlen))
 		return EXIT_BAD_INPUT;
 	if (cli->list_json)
 		return bad(err, errlen, "%s", "--json alone is for --list (--list --json); "
