@@ -49,7 +49,11 @@ static const char usage_text[] =
 "                    pixel check (any --vnc-* option implies --vnc)\n"
 "  --vnc-no-client   serve only, for watching live in any VNC viewer\n"
 "  --vnc-listen ADDR listen on this IPv4 address instead of loopback\n"
-"  --vnc-password PW VNC authentication (the measuring client uses it too)\n"
+"  --vnc-password PW VNC authentication, 1 to 8 characters (the measuring client\n"
+"                    uses it too); \"***\" in the result, but other users see it\n"
+"                    in ps until run-bench has started: prefer one of\n"
+"  --vnc-password-file FILE  the password is FILE's first line\n"
+"                    (or the environment: DIRTYBENCH_VNC_PASSWORD=PW)\n"
 "  --vnc-encoding E  the measuring client's encoding: zrle (default), tight\n"
 "                    (lossless: no JPEG), zlib, hextile, raw\n"
 "  --vnc-dump DIR    test aid: every update sent to other clients, as DIR/*.ppm\n"
@@ -131,7 +135,8 @@ static int parse_dims(const char *s, uint32_t *w, uint32_t *h)
 enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OPT_WOPT,
        OPT_RING, OPT_SOPT, OPT_REPEAT, OPT_PHASE, OPT_OUT, OPT_JSON, OPT_RESULTS_DIR, OPT_ALLOW_MISSES,
        OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
-       OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_ENCODING, OPT_VNC_DUMP,
+       OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_PASSWORD_FILE,
+       OPT_VNC_ENCODING, OPT_VNC_DUMP,
        OPT_BACKEND, OPT_DOMAIN };
 
 static const struct option long_options[] = {
@@ -157,6 +162,7 @@ static const struct option long_options[] = {
 	{ "vnc-no-client", no_argument, NULL, OPT_VNC_NO_CLIENT },
 	{ "vnc-listen", required_argument, NULL, OPT_VNC_LISTEN },
 	{ "vnc-password", required_argument, NULL, OPT_VNC_PASSWORD },
+	{ "vnc-password-file", required_argument, NULL, OPT_VNC_PASSWORD_FILE },
 	{ "vnc-encoding", required_argument, NULL, OPT_VNC_ENCODING },
 	{ "vnc-dump", required_argument, NULL, OPT_VNC_DUMP },
 	{ "list", no_argument, NULL, OPT_LIST },
@@ -197,7 +203,72 @@ static int parse_encoding(const char *arg, const char **out)
 	return -1;
 }
 
-static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err, size_t len)
+/* VNC authentication uses 8 characters; the password never goes into a
+ * message, a result or (once parsed) argv. */
+#define VNC_PASSWORD_MAX 8
+#define VNC_PASSWORD_ENV "DIRTYBENCH_VNC_PASSWORD"
+
+static char vnc_secret[VNC_PASSWORD_MAX + 1];
+
+static int vnc_keep_password(struct run_options *o, const char *pw, size_t n, char *err, size_t len,
+			     const char *from)
+{
+	if (!n || n > VNC_PASSWORD_MAX)
+		return bad(err, len, "%s: want a password of 1 to 8 characters (VNC authentication uses 8)", from);
+	memcpy(vnc_secret, pw, n);
+	vnc_secret[n] = 0;
+	o->vnc_password = vnc_secret;
+	return 0;
+}
+
+/* --vnc-password PW: the value is overwritten in place in argv (ps shows
+ * '*'s once parsed) and run.argv records "***". argv must be writable. */
+static int vnc_password_arg(struct run_options *o, char *arg, char *err, size_t len)
+{
+	int status = vnc_keep_password(o, arg, strlen(arg), err, len, "--vnc-password");
+
+	for (int i = 0; i < o->argc; i++)
+		if (arg >= o->argv[i] && arg <= o->argv[i] + strlen(o->argv[i])) {
+			o->argv[i] = arg == o->argv[i] ? "***" : "--vnc-password=***";
+			break;
+		}
+	memset(arg, '*', strlen(arg));
+	return status;
+}
+
+/* --vnc-password-file FILE: its first line, without the line end. */
+static int vnc_password_file(struct run_options *o, const char *path, char *err, size_t len)
+{
+	char line[64] = "", what[4200];
+	FILE *f = fopen(path, "r");
+	size_t n;
+	int status;
+
+	snprintf(what, sizeof(what), "--vnc-password-file %s", path);
+	if (!f) {
+		snprintf(err, len, "%s: %s", what, strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	status = vnc_keep_password(o, line, n, err, len, what);
+	explicit_bzero(line, sizeof(line));
+	return status;
+}
+
+/* The environment's password, when --vnc is on and no option gave one. */
+static int vnc_password_env(struct run_options *o, char *err, size_t len)
+{
+	const char *pw = getenv(VNC_PASSWORD_ENV);
+
+	if (!o->vnc || o->vnc_password || !pw || !*pw)
+		return 0;
+	return vnc_keep_password(o, pw, strlen(pw), err, len, VNC_PASSWORD_ENV);
+}
+
+static int parse_vnc(struct run_options *o, int opt, char *arg, char *err, size_t len)
 {
 	unsigned long long u;
 	struct in_addr addr;
@@ -212,10 +283,8 @@ static int parse_vnc(struct run_options *o, int opt, const char *arg, char *err,
 		return inet_pton(AF_INET, arg, &addr) != 1 ?
 		       bad(err, len, "--vnc-listen %s: want an IPv4 address (0.0.0.0 for every interface)", arg) :
 		       (o->vnc_listen = arg, 0);
-	case OPT_VNC_PASSWORD:
-		return !*arg || strlen(arg) > 8 ?
-		       bad(err, len, "--vnc-password %s: want 1 to 8 characters (VNC authentication uses 8)", arg) :
-		       (o->vnc_password = arg, 0);
+	case OPT_VNC_PASSWORD: return vnc_password_arg(o, arg, err, len);
+	case OPT_VNC_PASSWORD_FILE: return vnc_password_file(o, arg, err, len);
 	case OPT_VNC_ENCODING:
 		return parse_encoding(arg, &o->vnc_encoding) ?
 		       bad(err, len, "--vnc-encoding %s: want zrle, tight, zlib, hextile or raw", arg) : 0;
@@ -289,8 +358,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		return parse_backend(o, opt, arg, err, len);
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
 	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
-	case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
-		return parse_vnc(o, opt, arg, err, len);
+	case OPT_VNC_PASSWORD_FILE: case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
+		return parse_vnc(o, opt, (char *)arg, err, len);
 	default:
 		return bad(err, len, "%s", "unknown option (see --help)");
 	}
@@ -392,6 +461,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		cli->list_json |= cli->json_dash;
 	if (cli->action != CLI_RUN)
 		return 0;
+	if (vnc_password_env(&cli->run, err, errlen))
+		return EXIT_BAD_INPUT;
 	if (cli->list_json)
 		return bad(err, errlen, "%s", "--json alone is for --list (--list --json); "
 			   "--json - writes a run's result to stdout");

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 #include <rfb/rfbclient.h>
 
 #include "core/clock.h"
@@ -165,12 +166,14 @@ static int local_port(int sock)
 	return getsockname(sock, (struct sockaddr *)&a, &len) ? -1 : ntohs(a.sin_port);
 }
 
-static rfbClient *make_rfb(struct vnc_client *c)
+static rfbClient *make_rfb(struct vnc_client *c, int sock)
 {
 	rfbClient *rfb = rfbGetClient(8, 3, 4);
 
-	if (!rfb)
+	if (!rfb) {
+		close(sock);
 		return NULL;
+	}
 	rfb->format.redShift = 16;      /* the guest's 0xRRGGBB words, as the server has them */
 	rfb->format.greenShift = 8;
 	rfb->format.blueShift = 0;
@@ -180,6 +183,10 @@ static rfbClient *make_rfb(struct vnc_client *c)
 	free(rfb->serverHost);
 	rfb->serverHost = strdup("127.0.0.1");
 	rfb->serverPort = c->cfg.port;
+	/* Already connected (vnc_server_attach): rfbInitClient takes the socket
+	 * as it would take one from -listen. */
+	rfb->sock = sock;
+	rfb->listenSpecified = TRUE;
 	rfb->GetPassword = get_password;
 	rfb->GotFrameBufferUpdate = got_rect;
 	rfb->FinishedFrameBufferUpdate = finished_update;
@@ -190,6 +197,7 @@ static rfbClient *make_rfb(struct vnc_client *c)
 int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cfg, char *err, size_t errlen)
 {
 	struct vnc_client *c = calloc(1, sizeof(*c));
+	int sock;
 
 	*out = NULL;
 	if (!c)
@@ -200,11 +208,15 @@ int vnc_client_start(struct vnc_client **out, const struct vnc_client_config *cf
 	pthread_cond_init(&c->cond, NULL);
 	if (!getenv("DIRTYBENCH_VNC_LOG"))
 		rfbClientLog = rfbClientErr = vnc_client_quiet;
-	c->rfb = make_rfb(c);
-	/* rfbInitClient frees the client when it fails. */
+	if (vnc_server_attach(cfg->srv, &sock, err, errlen)) {
+		vnc_client_free(c);
+		return -1;
+	}
+	c->rfb = make_rfb(c, sock);
+	/* rfbInitClient frees the client (and closes the socket) when it fails. */
 	if (!c->rfb || !rfbInitClient(c->rfb, NULL, NULL)) {
 		c->rfb = NULL;
-		snprintf(err, errlen, "the measuring client could not connect to port %d%s", cfg->port,
+		snprintf(err, errlen, "the measuring client could not complete the RFB handshake with the server%s",
 			 cfg->password ? " (wrong password?)" : "");
 		vnc_client_free(c);
 		return -1;

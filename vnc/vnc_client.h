@@ -1,9 +1,11 @@
 /*
  * The measuring client of --vnc: libvncclient over loopback in a thread of
  * the same process (same TSC clock), asking for incremental updates without
- * pause. Per update it records arrival (host TSC when the last rectangle was
- * decoded), rectangles and encoded bytes, and checks its pixels against the
- * surface exactly as the server encoded the update from it.
+ * pause, on a TCP connection of its own to a server screen of its own
+ * (vnc_server_attach), which no other client can reach or hold up. Per
+ * update it records arrival (host TSC when the last rectangle was decoded),
+ * rectangles and encoded bytes, and checks its pixels against the surface
+ * exactly as the server encoded the update from it.
  */
 #ifndef DIRTYBENCH_VNC_CLIENT_H
 #define DIRTYBENCH_VNC_CLIENT_H
@@ -29,7 +31,7 @@ struct vnc_update {
 struct vnc_client_config {
 	struct vnc_server *srv;
 	const struct fb_geometry *geo;
-	int port;
+	int port;               /* the port other clients use (informational) */
 	const char *password;
 	const char *encoding;   /* a lossless libvncclient encoding name */
 };

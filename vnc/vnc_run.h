@@ -39,6 +39,7 @@ struct vnc_run {
 	size_t nframes, cap;
 	uint64_t frames_excused;        /* delivered by a content-comparing strategy's copy */
 	uint64_t window[2];             /* host TSC of the measured window */
+	uint64_t port_cpu_ns[2];        /* the port thread's CPU time then (0: unknown) */
 	int64_t final_round;            /* -1: nothing was ever handed over */
 	int64_t final_diff;             /* client vs VRAM after the guest stopped; -1 not checked */
 	char final_error[256];

@@ -1,8 +1,7 @@
-/* The RFB server of --vnc: hand-over from the scan thread, the surface, and
- * libvncserver's event loop in a thread of its own (see vnc_server.h). */
+/* The RFB server of --vnc: hand-over from the scan thread, the two served
+ * surfaces, and what the measuring client was sent (see vnc_server.h). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,28 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <rfb/rfb.h>
 
 #include "core/bitmap.h"
 #include "core/clock.h"
+#include "vnc/vnc_loop.h"
 #include "vnc/vnc_server.h"
 
 #define VNC_MAX_PEERS 16
 #define VNC_SENT_RING 64
 #define VNC_MAX_DUMPS 64
-/* A client that has not taken a byte from its socket for this long while we
- * send to it is cut off (its socket shut down), so it holds the server
- * thread up for at most this long. libvncserver itself only gives up after
- * rfbMaxClientWait rounded up to its 5 s select. */
-#define VNC_SEND_STALL_MS 500
-#define VNC_WATCHDOG_TICK_MS 50
-/* A client that stops halfway through a message holds the server up to this. */
-#define VNC_READ_TIMEOUT_MS 500
-#define VNC_POLL_US 100000
 
 struct vnc_peer {
 	bool used;
@@ -39,57 +28,66 @@ struct vnc_peer {
 	uint32_t bytes0, raw0;          /* libvncserver's counters when a send began */
 	bool marker;                    /* ... which sends only a desktop-size marker */
 	unsigned dumps;
-	struct vnc_sent sent[VNC_SENT_RING];
-	unsigned head, n;               /* sends not popped yet (a ring, oldest at head) */
+};
+
+/* Tiles handed from one thread to the next, under a lock neither side holds
+ * for longer than a copy. */
+struct vnc_stage {
+	pthread_mutex_t lock;
+	uint8_t *buf;
+	uint64_t *tiles, round;
+	bool staged;
+};
+
+/* One served surface and the thread serving it (vnc_loop.h). */
+struct vnc_screen {
+	struct vnc_server *srv;
+	rfbScreenInfoPtr rfb;
+	struct vnc_loop loop;
+	bool measuring;                 /* the measuring client's own: no listener, reference images */
+	struct vnc_stage *in;           /* what its thread takes into its surface */
+	uint8_t *surface;               /* only its thread writes it, between sends */
+	int64_t surface_round;          /* -1 until the first hand-over */
 };
 
 struct vnc_server {
 	const struct fb_geometry *geo;
-	rfbScreenInfoPtr screen;
 	char *passwords[2];
 	const char *dump_dir;
-	pthread_t thread, watchdog;
-	bool threads_started;
-	int wake_fd;
-	atomic_bool stop;
+	/* The port's screen serves every client that connects; the measuring
+	 * client has a screen and a thread of its own, so no other client can
+	 * hold its updates up. Without it (--vnc-no-client) the port's screen
+	 * takes the hand-over itself. */
+	struct vnc_screen port, own;
+	bool has_own;
 
-	/* Hand-over: the scan thread writes, the server thread takes (stage_lock). */
-	pthread_mutex_t stage_lock;
-	uint8_t *stage;
-	uint64_t *stage_tiles, stage_round;
-	bool staged;
+	/* Scan thread -> the first screen (stage, try-locked by the scan
+	 * thread); the own screen -> the port's (forward). */
+	struct vnc_stage stage, forward;
 	uint64_t *carry;                /* scan thread only: reported, not staged yet */
+	uint64_t *unforwarded;          /* own screen's thread: taken in, not passed on yet */
+	atomic_int viewers;             /* clients on the port: forwarding only for them */
 	/* The scan thread's counters: atomics, so it takes no lock it could wait on. */
 	atomic_uint_fast64_t publishes, deferred, stage_copy_ns;
 	atomic_int_fast64_t last_round;
 
-	/* The surface libvncserver encodes from; the server thread is its only
-	 * writer (surface_lock held while writing, and by readers elsewhere). */
-	pthread_mutex_t surface_lock;
-	uint8_t *surface;
-	int64_t surface_round;          /* -1 until the first hand-over */
-
-	/* The watched client's reference images: ref[j] is the surface as update
-	 * seq (seq % 2 == j) encoded it, kept up to date by copying the tiles the
-	 * surface changed since (ref_dirty). Two are enough: the client compares
-	 * update k before it asks for k + 1, so k + 2 cannot overwrite ref[k % 2]
-	 * while it compares. Server thread writes, the client reads. */
+	/* The measuring client's reference images: ref[j] is the own surface as
+	 * update seq (seq % 2 == j) encoded it, kept up to date by copying the
+	 * tiles the surface changed since (ref_dirty). Two are enough: the
+	 * client compares update k before it asks for k + 1, so k + 2 cannot
+	 * overwrite ref[k % 2] while it compares. Own thread writes, the client
+	 * reads. */
 	atomic_int watch_port;
 	uint8_t *ref[2];
 	uint64_t *ref_dirty[2];
 	uint64_t ref_seq;
 
-	/* The send in progress, for the watchdog (send_lock). */
-	pthread_mutex_t send_lock;
-	pthread_cond_t send_cond;
-	int send_sock;
-	int64_t progress_ns;
-	int outq;
-
-	/* Peers and their sends (peer_lock). */
+	/* Peers, and the measuring client's sends not popped yet (peer_lock). */
 	pthread_mutex_t peer_lock;
 	pthread_cond_t peer_cond;       /* a send was recorded */
-	struct vnc_peer peers[VNC_MAX_PEERS];
+	struct vnc_peer peers[VNC_MAX_PEERS], own_peer;
+	struct vnc_sent sent[VNC_SENT_RING];
+	unsigned head, n;               /* a ring, oldest at head */
 	int next_id;
 
 	pthread_mutex_t stats_lock;
@@ -124,27 +122,30 @@ static void copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const
 		for (uint64_t _b = (map)[_w]; _b; _b &= _b - 1) \
 			for (size_t t = _w * 64 + (size_t)__builtin_ctzll(_b), _once = 1; _once; _once = 0)
 
-static void stage_carry(struct vnc_server *srv, const uint8_t *src, uint64_t round)
+/* Copy the tiles of map from src into the stage (its lock held). */
+static void stage_tiles(const struct fb_geometry *g, struct vnc_stage *st, const uint64_t *map,
+			const uint8_t *src, uint64_t round)
 {
-	const struct fb_geometry *g = srv->geo;
-	int64_t t0 = clock_mono_ns();
-
-	for_each_tile(t, srv->carry, g->ntiles)
-		copy_tile(g, t, srv->stage, src);
-	bitmap_or(srv->stage_tiles, srv->carry, g->ntiles);
-	bitmap_zero(srv->carry, g->ntiles);
-	srv->stage_round = round;
-	srv->staged = true;
-	atomic_store(&srv->last_round, (int64_t)round);
-	atomic_fetch_add(&srv->stage_copy_ns, (uint64_t)(clock_mono_ns() - t0));
+	for_each_tile(t, map, g->ntiles)
+		copy_tile(g, t, st->buf, src);
+	bitmap_or(st->tiles, map, g->ntiles);
+	st->round = round;
+	st->staged = true;
 }
 
-static void wake(struct vnc_server *srv)
+static struct vnc_screen *first_screen(struct vnc_server *srv)
 {
-	uint64_t one = 1;
+	return srv->has_own ? &srv->own : &srv->port;
+}
 
-	if (write(srv->wake_fd, &one, sizeof(one)) < 0)
-		return;         /* the counter is saturated: a wake-up is pending anyway */
+static void stage_carry(struct vnc_server *srv, const uint8_t *src, uint64_t round)
+{
+	int64_t t0 = clock_mono_ns();
+
+	stage_tiles(srv->geo, &srv->stage, srv->carry, src, round);
+	bitmap_zero(srv->carry, srv->geo->ntiles);
+	atomic_store(&srv->last_round, (int64_t)round);
+	atomic_fetch_add(&srv->stage_copy_ns, (uint64_t)(clock_mono_ns() - t0));
 }
 
 void vnc_server_publish(struct vnc_server *srv, const uint64_t *tiles, const uint8_t *src, uint64_t round)
@@ -156,22 +157,22 @@ void vnc_server_publish(struct vnc_server *srv, const uint64_t *tiles, const uin
 	atomic_fetch_add(&srv->publishes, 1);
 	if (!any)
 		return;
-	if (pthread_mutex_trylock(&srv->stage_lock)) {
+	if (pthread_mutex_trylock(&srv->stage.lock)) {
 		atomic_fetch_add(&srv->deferred, 1);
 		return;
 	}
 	stage_carry(srv, src, round);
-	pthread_mutex_unlock(&srv->stage_lock);
-	wake(srv);
+	pthread_mutex_unlock(&srv->stage.lock);
+	vnc_loop_wake(&first_screen(srv)->loop);
 }
 
 void vnc_server_flush(struct vnc_server *srv, const uint8_t *src, uint64_t round)
 {
-	pthread_mutex_lock(&srv->stage_lock);
+	pthread_mutex_lock(&srv->stage.lock);
 	if (bitmap_weight(srv->carry, srv->geo->ntiles))
 		stage_carry(srv, src, round);
-	pthread_mutex_unlock(&srv->stage_lock);
-	wake(srv);
+	pthread_mutex_unlock(&srv->stage.lock);
+	vnc_loop_wake(&first_screen(srv)->loop);
 }
 
 int64_t vnc_server_last_round(struct vnc_server *srv)
@@ -179,68 +180,103 @@ int64_t vnc_server_last_round(struct vnc_server *srv)
 	return atomic_load(&srv->last_round);
 }
 
-/* Server thread: staged tiles into the surface, each marked modified. */
-static void apply_stage(struct vnc_server *srv)
+/* A screen's thread: staged tiles into its surface, each marked modified. */
+static bool take_stage(struct vnc_screen *scr)
 {
+	struct vnc_server *srv = scr->srv;
 	const struct fb_geometry *g = srv->geo;
+	struct vnc_stage *st = scr->in;
 
-	pthread_mutex_lock(&srv->stage_lock);
-	if (!srv->staged) {
-		pthread_mutex_unlock(&srv->stage_lock);
-		return;
+	pthread_mutex_lock(&st->lock);
+	if (!st->staged) {
+		pthread_mutex_unlock(&st->lock);
+		return false;
 	}
-	pthread_mutex_lock(&srv->surface_lock);
-	for_each_tile(t, srv->stage_tiles, g->ntiles) {
+	for_each_tile(t, st->tiles, g->ntiles) {
 		uint32_t x, y, w, h;
 
 		tile_rect(g, t, &x, &y, &w, &h);
-		copy_tile(g, t, srv->surface, srv->stage);
-		rfbMarkRectAsModified(srv->screen, (int)x, (int)y, (int)(x + w), (int)(y + h));
+		copy_tile(g, t, scr->surface, st->buf);
+		rfbMarkRectAsModified(scr->rfb, (int)x, (int)y, (int)(x + w), (int)(y + h));
 	}
-	bitmap_or(srv->ref_dirty[0], srv->stage_tiles, g->ntiles);
-	bitmap_or(srv->ref_dirty[1], srv->stage_tiles, g->ntiles);
-	bitmap_zero(srv->stage_tiles, g->ntiles);
-	srv->staged = false;
-	srv->surface_round = (int64_t)srv->stage_round;
-	pthread_mutex_unlock(&srv->surface_lock);
-	pthread_mutex_unlock(&srv->stage_lock);
-	pthread_mutex_lock(&srv->stats_lock);
-	srv->stats.applied++;
-	pthread_mutex_unlock(&srv->stats_lock);
+	if (scr->measuring) {
+		bitmap_or(srv->ref_dirty[0], st->tiles, g->ntiles);
+		bitmap_or(srv->ref_dirty[1], st->tiles, g->ntiles);
+		bitmap_or(srv->unforwarded, st->tiles, g->ntiles);
+	}
+	bitmap_zero(st->tiles, g->ntiles);
+	st->staged = false;
+	scr->surface_round = (int64_t)st->round;
+	pthread_mutex_unlock(&st->lock);
+	return true;
 }
 
-static struct vnc_peer *peer_of(rfbClientPtr cl)
+/* The own screen's thread: what it took in, on to the port's screen while
+ * anyone is connected there (the first viewer to connect gets it all). The
+ * port's thread holds the lock only while it copies, never while it sends. */
+static void forward(struct vnc_server *srv)
 {
-	return cl->clientData;
+	if (!atomic_load(&srv->viewers) || !bitmap_weight(srv->unforwarded, srv->geo->ntiles))
+		return;
+	pthread_mutex_lock(&srv->forward.lock);
+	stage_tiles(srv->geo, &srv->forward, srv->unforwarded, srv->own.surface, (uint64_t)srv->own.surface_round);
+	pthread_mutex_unlock(&srv->forward.lock);
+	bitmap_zero(srv->unforwarded, srv->geo->ntiles);
+	vnc_loop_wake(&srv->port.loop);
+}
+
+/* Each turn of a screen's thread, before updates go out. */
+static void screen_tick(void *arg)
+{
+	struct vnc_screen *scr = arg;
+	struct vnc_server *srv = scr->srv;
+
+	if (take_stage(scr) && scr == first_screen(srv)) {
+		pthread_mutex_lock(&srv->stats_lock);
+		srv->stats.applied++;
+		pthread_mutex_unlock(&srv->stats_lock);
+	}
+	if (scr->measuring)
+		forward(srv);
 }
 
 static void client_gone(rfbClientPtr cl)
 {
-	struct vnc_server *srv = cl->screen->screenData;
-	struct vnc_peer *p = peer_of(cl);
+	struct vnc_screen *scr = cl->screen->screenData;
+	struct vnc_peer *p = cl->clientData;
 
-	pthread_mutex_lock(&srv->peer_lock);
+	pthread_mutex_lock(&scr->srv->peer_lock);
 	if (p)
 		p->used = false;
-	pthread_mutex_unlock(&srv->peer_lock);
+	pthread_mutex_unlock(&scr->srv->peer_lock);
+	if (p && !scr->measuring)
+		atomic_fetch_sub(&scr->srv->viewers, 1);
 	cl->clientData = NULL;
+}
+
+/* peer_lock held: a free slot, the measuring client's own one on its screen. */
+static struct vnc_peer *free_peer(struct vnc_server *srv, bool measuring)
+{
+	if (measuring)
+		return srv->own_peer.used ? NULL : &srv->own_peer;
+	for (int i = 0; i < VNC_MAX_PEERS; i++)
+		if (!srv->peers[i].used)
+			return &srv->peers[i];
+	return NULL;
 }
 
 static enum rfbNewClientAction new_client(rfbClientPtr cl)
 {
-	struct vnc_server *srv = cl->screen->screenData;
+	struct vnc_screen *scr = cl->screen->screenData;
+	struct vnc_server *srv = scr->srv;
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(peer);
-	struct vnc_peer *p = NULL;
+	struct vnc_peer *p;
 
 	pthread_mutex_lock(&srv->peer_lock);
-	for (int i = 0; i < VNC_MAX_PEERS && !p; i++)
-		if (!srv->peers[i].used)
-			p = &srv->peers[i];
+	p = free_peer(srv, scr->measuring);
 	if (p) {
-		memset(p, 0, sizeof(*p));
-		p->used = true;
-		p->id = srv->next_id++;
+		*p = (struct vnc_peer){ .used = true, .id = srv->next_id++ };
 		if (!getpeername(cl->sock, (struct sockaddr *)&peer, &len) && peer.sin_family == AF_INET)
 			p->port = ntohs(peer.sin_port);
 	}
@@ -252,13 +288,15 @@ static enum rfbNewClientAction new_client(rfbClientPtr cl)
 		return RFB_CLIENT_REFUSE;
 	cl->clientData = p;
 	cl->clientGoneHook = client_gone;
+	if (!scr->measuring && atomic_fetch_add(&srv->viewers, 1) == 0 && srv->has_own)
+		vnc_loop_wake(&srv->own.loop);         /* forward what the port's surface lacks */
 	return RFB_CLIENT_ACCEPT;
 }
 
 static void display_hook(rfbClientPtr cl)
 {
-	struct vnc_server *srv = cl->screen->screenData;
-	struct vnc_peer *p = peer_of(cl);
+	struct vnc_screen *scr = cl->screen->screenData;
+	struct vnc_peer *p = cl->clientData;
 
 	if (p) {
 		/* They are ints and wrap (raw bytes of full screens pass 2 GiB in
@@ -268,30 +306,26 @@ static void display_hook(rfbClientPtr cl)
 		/* libvncserver's first branch: a message its statistics never count */
 		p->marker = cl->useNewFBSize && cl->newFBSizePending;
 	}
-	pthread_mutex_lock(&srv->send_lock);
-	srv->send_sock = cl->sock;
-	srv->progress_ns = clock_mono_ns();
-	srv->outq = -1;
-	pthread_mutex_unlock(&srv->send_lock);
+	vnc_loop_send_begin(&scr->loop, cl->sock);
 }
 
-/* Test aid (--vnc-dump): the surface exactly as this update encoded it. */
-static void dump_surface(struct vnc_server *srv, struct vnc_peer *p)
+/* Test aid (--vnc-dump): the port's surface exactly as this update encoded it. */
+static void dump_surface(struct vnc_screen *scr, struct vnc_peer *p)
 {
-	const struct fb_geometry *g = srv->geo;
+	const struct fb_geometry *g = scr->srv->geo;
 	char path[4096];
 	FILE *f;
 
-	if (!srv->dump_dir || p->dumps >= VNC_MAX_DUMPS)
+	if (!scr->srv->dump_dir || p->dumps >= VNC_MAX_DUMPS)
 		return;
-	snprintf(path, sizeof(path), "%s/client-%d-%02u.ppm", srv->dump_dir, p->id, p->dumps++);
+	snprintf(path, sizeof(path), "%s/client-%d-%02u.ppm", scr->srv->dump_dir, p->id, p->dumps++);
 	f = fopen(path, "wb");
 	if (!f)
 		return;
 	fprintf(f, "P6\n%u %u\n255\n", g->width, g->height);
 	for (uint32_t y = 0; y < g->height; y++)
 		for (uint32_t x = 0; x < g->width; x++) {
-			const uint8_t *px = srv->surface + (size_t)y * g->stride + (size_t)x * 4;
+			const uint8_t *px = scr->surface + (size_t)y * g->stride + (size_t)x * 4;
 			uint8_t rgb[3] = { px[2], px[1], px[0] };
 
 			fwrite(rgb, 1, 3, f);
@@ -299,75 +333,71 @@ static void dump_surface(struct vnc_server *srv, struct vnc_peer *p)
 	fclose(f);
 }
 
-/* The surface as the watched client's update was encoded from it, in the
- * next reference buffer: only the tiles changed since that buffer's last use. */
+/* The own surface as the measuring client's update was encoded from it, in
+ * the next reference buffer: only the tiles changed since that buffer's last use. */
 static int snapshot_ref(struct vnc_server *srv)
 {
 	const struct fb_geometry *g = srv->geo;
 	int j = (int)(srv->ref_seq++ % 2);
 
 	for_each_tile(t, srv->ref_dirty[j], g->ntiles)
-		copy_tile(g, t, srv->ref[j], srv->surface);
+		copy_tile(g, t, srv->ref[j], srv->own.surface);
 	bitmap_zero(srv->ref_dirty[j], g->ntiles);
 	return j;
 }
 
-static void display_finished(rfbClientPtr cl, int ok)
+static void record_sent(struct vnc_server *srv, rfbClientPtr cl, struct vnc_peer *p)
 {
-	struct vnc_server *srv = cl->screen->screenData;
-	struct vnc_peer *p = peer_of(cl);
-	struct vnc_sent s;
-
-	pthread_mutex_lock(&srv->send_lock);
-	srv->send_sock = -1;
-	pthread_mutex_unlock(&srv->send_lock);
-	if (!p || !ok || (!p->marker && (uint32_t)rfbStatGetSentBytes(cl) == p->bytes0))
-		return;         /* nothing sent: libvncserver had no update to give */
-	s = (struct vnc_sent){ .round = srv->surface_round, .ref = p->port == atomic_load(&srv->watch_port) ?
-			       snapshot_ref(srv) : -1,
+	struct vnc_sent s = { .round = srv->own.surface_round,
+		.ref = p->port == atomic_load(&srv->watch_port) ? snapshot_ref(srv) : -1,
 		.bytes = (uint32_t)((uint32_t)rfbStatGetSentBytes(cl) - p->bytes0),
 		.raw_bytes = (uint32_t)((uint32_t)rfbStatGetSentBytesIfRaw(cl) - p->raw0) };
+
 	pthread_mutex_lock(&srv->peer_lock);
-	if (p->n == VNC_SENT_RING) {            /* nobody pops this peer's sends */
-		p->head = (p->head + 1) % VNC_SENT_RING;
-		p->n--;
+	if (srv->n == VNC_SENT_RING) {          /* nobody pops them */
+		srv->head = (srv->head + 1) % VNC_SENT_RING;
+		srv->n--;
 	}
-	p->sent[(p->head + p->n++) % VNC_SENT_RING] = s;
+	srv->sent[(srv->head + srv->n++) % VNC_SENT_RING] = s;
 	pthread_cond_broadcast(&srv->peer_cond);
 	pthread_mutex_unlock(&srv->peer_lock);
-	dump_surface(srv, p);
 }
 
-static struct vnc_peer *peer_by_port(struct vnc_server *srv, int port)
+static void display_finished(rfbClientPtr cl, int ok)
 {
-	for (int i = 0; i < VNC_MAX_PEERS; i++)
-		if (srv->peers[i].used && srv->peers[i].port == port)
-			return &srv->peers[i];
-	return NULL;
+	struct vnc_screen *scr = cl->screen->screenData;
+	struct vnc_peer *p = cl->clientData;
+
+	vnc_loop_send_end(&scr->loop);
+	if (!p || !ok || (!p->marker && (uint32_t)rfbStatGetSentBytes(cl) == p->bytes0))
+		return;         /* nothing sent: libvncserver had no update to give */
+	if (scr->measuring)
+		record_sent(scr->srv, cl, p);
+	else
+		dump_surface(scr, p);
 }
 
-/* The client can finish reading an update before the server thread has
- * left libvncserver's send function and recorded it: wait that long. */
+/* The client can finish reading an update before the own thread has left
+ * libvncserver's send function and recorded it: wait that long. */
 int vnc_server_pop_sent(struct vnc_server *srv, int client_port, struct vnc_sent *out, int timeout_ms)
 {
 	struct timespec ts = clock_deadline(timeout_ms);
-	struct vnc_peer *p;
+	bool ours = false;
 	int status = 0;
 
 	pthread_mutex_lock(&srv->peer_lock);
 	for (;;) {
-		p = peer_by_port(srv, client_port);
-		if ((p && p->n) || status == ETIMEDOUT)
+		ours = srv->own_peer.used && srv->own_peer.port == client_port;
+		if ((ours && srv->n) || status == ETIMEDOUT)
 			break;
 		status = pthread_cond_timedwait(&srv->peer_cond, &srv->peer_lock, &ts);
 	}
-	if (p && p->n) {
-		*out = p->sent[p->head];
-		p->head = (p->head + 1) % VNC_SENT_RING;
-		p->n--;
+	status = -1;
+	if (ours && srv->n) {
+		*out = srv->sent[srv->head];
+		srv->head = (srv->head + 1) % VNC_SENT_RING;
+		srv->n--;
 		status = 0;
-	} else {
-		status = -1;
 	}
 	pthread_mutex_unlock(&srv->peer_lock);
 	return status;
@@ -408,62 +438,90 @@ void vnc_server_watch(struct vnc_server *srv, int client_port)
 	atomic_store(&srv->watch_port, client_port);
 }
 
-static int unsent_bytes(int sock)
+int vnc_server_attach(struct vnc_server *srv, int *sock, char *err, size_t errlen)
 {
-	int q = 0;
-
-	return ioctl(sock, SIOCOUTQ, &q) ? -1 : q;
+	if (!srv->has_own)
+		return snprintf(err, errlen, "the VNC server was started without a measuring client's screen"), -1;
+	if (vnc_loop_connect(&srv->own.loop, sock))
+		return snprintf(err, errlen, "cannot connect the measuring client to the VNC server: %s",
+				strerror(errno)), -1;
+	return 0;
 }
 
-/* Cuts off a client whose socket has not drained for VNC_SEND_STALL_MS
- * during a send. shutdown() leaves the descriptor open, so libvncserver's
- * blocked write fails with EPIPE and it closes the client itself. */
-static void *watchdog_thread(void *arg)
+static int stage_alloc(struct vnc_stage *st, const struct fb_geometry *g)
 {
-	struct vnc_server *srv = arg;
-
-	pthread_mutex_lock(&srv->send_lock);
-	while (!atomic_load(&srv->stop)) {
-		int64_t now = clock_mono_ns();
-		struct timespec ts;
-
-		if (srv->send_sock >= 0) {
-			int q = unsent_bytes(srv->send_sock);
-
-			if (q <= 0 || q != srv->outq) {	/* drained, draining, or gone */
-				srv->outq = q;
-				srv->progress_ns = now;
-			} else if (now - srv->progress_ns > VNC_SEND_STALL_MS * 1000000ll) {
-				shutdown(srv->send_sock, SHUT_RDWR);
-				srv->send_sock = -1;
-				pthread_mutex_lock(&srv->stats_lock);
-				srv->stats.slow_dropped++;
-				pthread_mutex_unlock(&srv->stats_lock);
-			}
-		}
-		ts = clock_deadline(VNC_WATCHDOG_TICK_MS);
-		pthread_cond_timedwait(&srv->send_cond, &srv->send_lock, &ts);
-	}
-	pthread_mutex_unlock(&srv->send_lock);
-	return NULL;
+	pthread_mutex_init(&st->lock, NULL);
+	st->buf = calloc(1, g->bytes);
+	st->tiles = calloc(BITMAP_WORDS(g->ntiles), sizeof(uint64_t));
+	return st->buf && st->tiles ? 0 : -1;
 }
 
-static void *server_thread(void *arg)
+static int alloc_buffers(struct vnc_server *srv)
 {
-	struct vnc_server *srv = arg;
-	uint64_t n;
+	size_t words = BITMAP_WORDS(srv->geo->ntiles);
 
-	while (!atomic_load(&srv->stop)) {
-		if (read(srv->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-			break;
-		apply_stage(srv);
-		/* libvncserver sends only after its select returns: once without
-		 * waiting, so what was just applied goes out now, then a wait for
-		 * a client or the next hand-over. */
-		rfbProcessEvents(srv->screen, 0);
-		rfbProcessEvents(srv->screen, VNC_POLL_US);
+	srv->carry = calloc(words, sizeof(uint64_t));
+	srv->unforwarded = calloc(words, sizeof(uint64_t));
+	if (stage_alloc(&srv->stage, srv->geo) || (srv->has_own && stage_alloc(&srv->forward, srv->geo)))
+		return -1;
+	for (int j = 0; j < 2 && srv->has_own; j++) {
+		srv->ref[j] = calloc(1, srv->geo->bytes);
+		srv->ref_dirty[j] = calloc(words, sizeof(uint64_t));
+		if (!srv->ref[j] || !srv->ref_dirty[j])
+			return -1;
+		bitmap_fill(srv->ref_dirty[j], srv->geo->ntiles);      /* the first copy is whole */
 	}
-	return NULL;
+	return srv->carry && srv->unforwarded ? 0 : -1;
+}
+
+/* Where the port's screen listens; the own screen listens nowhere: its one
+ * client comes from vnc_loop_connect. -2: not an IPv4 address. */
+static int screen_listen(rfbScreenInfoPtr s, const struct vnc_server_config *cfg, bool measuring)
+{
+	s->ipv6port = 0;
+	s->port = measuring ? 0 : cfg->port ? cfg->port : 5900;
+	s->autoPort = !measuring && !cfg->port;
+	s->listenInterface = htonl(INADDR_LOOPBACK);
+	if (!measuring && cfg->listen && inet_pton(AF_INET, cfg->listen, &s->listenInterface) != 1)
+		return -2;
+	return 0;
+}
+
+/* 32 bpp, depth 24, 0xRRGGBB in a little-endian word: the guest's layout. */
+static int make_screen(struct vnc_server *srv, struct vnc_screen *scr, const struct vnc_server_config *cfg,
+		       bool measuring)
+{
+	int argc = 1;
+	char *argv[] = { "run-bench", NULL };
+	rfbScreenInfoPtr s;
+
+	scr->srv = srv;
+	scr->measuring = measuring;
+	scr->surface_round = -1;
+	scr->in = measuring || !srv->has_own ? &srv->stage : &srv->forward;
+	scr->surface = calloc(1, cfg->geo->bytes);
+	s = scr->surface ? rfbGetScreen(&argc, argv, (int)cfg->geo->width, (int)cfg->geo->height, 8, 3, 4) : NULL;
+	if (!s)
+		return -1;
+	scr->rfb = s;
+	s->screenData = scr;
+	s->desktopName = "dirtybench guest";
+	s->serverFormat.redShift = 16;
+	s->serverFormat.greenShift = 8;
+	s->serverFormat.blueShift = 0;
+	s->frameBuffer = (char *)scr->surface;
+	s->paddedWidthInBytes = (int)cfg->geo->stride;
+	s->cursor = NULL;               /* a drawn-in cursor would not be the guest's pixels */
+	s->alwaysShared = TRUE;         /* a viewer asking for exclusivity does not evict the others */
+	s->deferUpdateTime = 0;         /* send as soon as a client asked and something changed */
+	s->newClientHook = new_client;
+	s->displayHook = display_hook;
+	s->displayFinishedHook = display_finished;
+	if (srv->passwords[0]) {
+		s->authPasswdData = srv->passwords;
+		s->passwordCheck = rfbCheckPasswordByList;
+	}
+	return screen_listen(s, cfg, measuring);
 }
 
 static int start_error(struct vnc_server *srv, char *err, size_t len, const char *why)
@@ -473,59 +531,26 @@ static int start_error(struct vnc_server *srv, char *err, size_t len, const char
 	return -1;
 }
 
-static int alloc_buffers(struct vnc_server *srv)
+static int start_screens(struct vnc_server *srv, const struct vnc_server_config *cfg, char *err, size_t errlen)
 {
-	size_t words = BITMAP_WORDS(srv->geo->ntiles);
+	int status = make_screen(srv, &srv->port, cfg, false);
 
-	srv->surface = calloc(1, srv->geo->bytes);
-	srv->stage = calloc(1, srv->geo->bytes);
-	srv->stage_tiles = calloc(words, sizeof(uint64_t));
-	srv->carry = calloc(words, sizeof(uint64_t));
-	for (int j = 0; j < 2; j++) {
-		srv->ref[j] = calloc(1, srv->geo->bytes);
-		srv->ref_dirty[j] = calloc(words, sizeof(uint64_t));
-		if (!srv->ref[j] || !srv->ref_dirty[j])
-			return -1;
-		bitmap_fill(srv->ref_dirty[j], srv->geo->ntiles);      /* the first copy is whole */
-	}
-	return srv->surface && srv->stage && srv->stage_tiles && srv->carry ? 0 : -1;
-}
-
-/* 32 bpp, depth 24, 0xRRGGBB in a little-endian word: the guest's layout. */
-static int make_screen(struct vnc_server *srv, const struct vnc_server_config *cfg)
-{
-	int argc = 1;
-	char *argv[] = { "run-bench", NULL };
-	rfbScreenInfoPtr s;
-
-	s = rfbGetScreen(&argc, argv, (int)cfg->geo->width, (int)cfg->geo->height, 8, 3, 4);
-	if (!s)
+	if (status == -2)
+		return start_error(srv, err, errlen, "--vnc-listen: not an IPv4 address");
+	if (status || (srv->has_own && make_screen(srv, &srv->own, cfg, true)))
+		return start_error(srv, err, errlen, "libvncserver could not create a screen");
+	rfbInitServer(srv->port.rfb);
+	if (srv->port.rfb->listenSock == RFB_INVALID_SOCKET) {
+		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen ? cfg->listen : "127.0.0.1",
+			 cfg->port ? cfg->port : 5900, cfg->port ? strerror(errno) : "no free port in 5900..5999");
+		vnc_server_stop(srv);
 		return -1;
-	srv->screen = s;
-	s->screenData = srv;
-	s->desktopName = "dirtybench guest";
-	s->serverFormat.redShift = 16;
-	s->serverFormat.greenShift = 8;
-	s->serverFormat.blueShift = 0;
-	s->frameBuffer = (char *)srv->surface;
-	s->paddedWidthInBytes = (int)cfg->geo->stride;
-	s->cursor = NULL;               /* a drawn-in cursor would not be the guest's pixels */
-	s->alwaysShared = TRUE;         /* a viewer asking for exclusivity does not evict the others */
-	s->deferUpdateTime = 0;         /* send as soon as a client asked and something changed */
-	s->ipv6port = 0;
-	s->port = cfg->port ? cfg->port : 5900;
-	s->autoPort = cfg->port ? FALSE : TRUE;
-	s->listenInterface = htonl(INADDR_LOOPBACK);
-	if (cfg->listen && inet_pton(AF_INET, cfg->listen, &s->listenInterface) != 1)
-		return -2;
-	s->newClientHook = new_client;
-	s->displayHook = display_hook;
-	s->displayFinishedHook = display_finished;
-	if (cfg->password) {
-		srv->passwords[0] = strdup(cfg->password);
-		s->authPasswdData = srv->passwords;
-		s->passwordCheck = rfbCheckPasswordByList;
 	}
+	if (srv->has_own)
+		rfbInitServer(srv->own.rfb);
+	if ((srv->has_own && vnc_loop_start(&srv->own.loop, srv->own.rfb, true, screen_tick, &srv->own)) ||
+	    vnc_loop_start(&srv->port.loop, srv->port.rfb, false, screen_tick, &srv->port))
+		return start_error(srv, err, errlen, "cannot start the VNC server's threads");
 	return 0;
 }
 
@@ -533,64 +558,36 @@ int vnc_server_start(struct vnc_server **out, const struct vnc_server_config *cf
 		     char *err, size_t errlen)
 {
 	struct vnc_server *srv = calloc(1, sizeof(*srv));
-	int status;
 
 	*out = NULL;
 	if (!srv)
 		return snprintf(err, errlen, "out of memory"), -1;
 	srv->geo = cfg->geo;
 	srv->dump_dir = cfg->dump_dir;
-	srv->send_sock = -1;
-	srv->surface_round = -1;
+	srv->has_own = !cfg->no_client;
 	atomic_store(&srv->last_round, -1);
-	pthread_mutex_init(&srv->stage_lock, NULL);
-	pthread_mutex_init(&srv->surface_lock, NULL);
-	pthread_mutex_init(&srv->send_lock, NULL);
-	pthread_cond_init(&srv->send_cond, NULL);
 	pthread_mutex_init(&srv->peer_lock, NULL);
 	pthread_cond_init(&srv->peer_cond, NULL);
 	pthread_mutex_init(&srv->stats_lock, NULL);
-	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	/* A client that vanishes must not kill the process: writes fail instead. */
 	signal(SIGPIPE, SIG_IGN);
 	if (!getenv("DIRTYBENCH_VNC_LOG"))      /* libvncserver's own log, for debugging */
 		rfbLog = rfbErr = vnc_quiet;
-	rfbMaxClientWait = VNC_READ_TIMEOUT_MS;
-	if (srv->wake_fd < 0 || alloc_buffers(srv))
+	/* libvncserver's wait for each further byte; vnc_loop.h bounds the whole. */
+	rfbMaxClientWait = VNC_MESSAGE_MS;
+	if (cfg->password)
+		srv->passwords[0] = strdup(cfg->password);
+	if ((cfg->password && !srv->passwords[0]) || alloc_buffers(srv))
 		return start_error(srv, err, errlen, "out of memory");
-	status = make_screen(srv, cfg);
-	if (status == -2)
-		return start_error(srv, err, errlen, "--vnc-listen: not an IPv4 address");
-	if (status)
-		return start_error(srv, err, errlen, "libvncserver could not create a screen");
-	rfbInitServer(srv->screen);
-	if (srv->screen->listenSock == RFB_INVALID_SOCKET) {
-		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen ? cfg->listen : "127.0.0.1",
-			 cfg->port ? cfg->port : 5900, cfg->port ? strerror(errno) : "no free port in 5900..5999");
-		vnc_server_stop(srv);
+	if (start_screens(srv, cfg, err, errlen))
 		return -1;
-	}
-	/* The wake-up descriptor joins libvncserver's select, so a hand-over
-	 * is sent at once instead of at the next poll. */
-	FD_SET(srv->wake_fd, &srv->screen->allFds);
-	if (srv->wake_fd > srv->screen->maxFd)
-		srv->screen->maxFd = srv->wake_fd;
-	if (pthread_create(&srv->thread, NULL, server_thread, srv))
-		return start_error(srv, err, errlen, "cannot start the VNC server thread");
-	if (pthread_create(&srv->watchdog, NULL, watchdog_thread, srv)) {
-		atomic_store(&srv->stop, true);
-		wake(srv);
-		pthread_join(srv->thread, NULL);
-		return start_error(srv, err, errlen, "cannot start the VNC watchdog thread");
-	}
-	srv->threads_started = true;
 	*out = srv;
 	return 0;
 }
 
 int vnc_server_port(const struct vnc_server *srv)
 {
-	return srv->screen->port;
+	return srv->port.rfb->port;
 }
 
 void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out)
@@ -601,32 +598,43 @@ void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out)
 	out->publishes = atomic_load(&srv->publishes);
 	out->deferred = atomic_load(&srv->deferred);
 	out->stage_copy_ns = atomic_load(&srv->stage_copy_ns);
+	out->timed_out = atomic_load(&srv->port.loop.timed_out) + atomic_load(&srv->own.loop.timed_out);
+	out->slow_dropped = atomic_load(&srv->port.loop.cut_off) + atomic_load(&srv->own.loop.cut_off);
+	out->port_cpu_ns = vnc_loop_cpu_ns(&srv->port.loop);
+}
+
+static void stage_free(struct vnc_stage *st)
+{
+	if (st->buf)
+		pthread_mutex_destroy(&st->lock);
+	free(st->buf);
+	free(st->tiles);
+}
+
+static void screen_free(struct vnc_screen *scr)
+{
+	vnc_loop_stop(&scr->loop);
+	if (scr->rfb) {
+		rfbShutdownServer(scr->rfb, TRUE);
+		rfbScreenCleanup(scr->rfb);
+	}
+	free(scr->surface);
 }
 
 void vnc_server_stop(struct vnc_server *srv)
 {
 	if (!srv)
 		return;
-	if (srv->threads_started) {
-		atomic_store(&srv->stop, true);
-		wake(srv);
-		pthread_mutex_lock(&srv->send_lock);
-		pthread_cond_signal(&srv->send_cond);
-		pthread_mutex_unlock(&srv->send_lock);
-		pthread_join(srv->thread, NULL);
-		pthread_join(srv->watchdog, NULL);
-	}
-	if (srv->screen) {
-		rfbShutdownServer(srv->screen, TRUE);
-		rfbScreenCleanup(srv->screen);
-	}
-	if (srv->wake_fd >= 0)
-		close(srv->wake_fd);
+	/* Both threads first: the own one forwards to the port's. */
+	vnc_loop_stop(&srv->own.loop);
+	vnc_loop_stop(&srv->port.loop);
+	screen_free(&srv->own);
+	screen_free(&srv->port);
 	free(srv->passwords[0]);
-	free(srv->surface);
-	free(srv->stage);
-	free(srv->stage_tiles);
+	stage_free(&srv->stage);
+	stage_free(&srv->forward);
 	free(srv->carry);
+	free(srv->unforwarded);
 	for (int j = 0; j < 2; j++)
 		free(srv->ref[j]), free(srv->ref_dirty[j]);
 	free(srv);

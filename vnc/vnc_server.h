@@ -4,11 +4,17 @@
  * The scan thread hands each round's reported tiles over with
  * vnc_server_publish(), which never waits: it copies the tiles into a staging
  * buffer under a lock it only tries to take (a busy lock carries the tiles to
- * the next round). The server thread moves staged tiles into the surface
+ * the next round). A server thread moves staged tiles into the surface
  * libvncserver encodes from, marks exactly those rectangles modified, and
- * runs libvncserver's event loop; encoding and every socket write happen
- * there, never in the scan thread. The surface changes only between sends,
- * so every update a client receives shows one consistent state of it.
+ * serves its clients; encoding and every socket write happen there, never in
+ * the scan thread. The surface changes only between sends, so every update a
+ * client receives shows one consistent state of it.
+ *
+ * Two such surfaces, each with its thread (vnc_loop.h): the measuring
+ * client's own, which takes the hand-over and is reached only through
+ * vnc_server_attach(), and the port's, which every other client connects to
+ * and which gets its tiles from the first. Whatever another client does
+ * costs the measuring client nothing but CPU time.
  */
 #ifndef DIRTYBENCH_VNC_SERVER_H
 #define DIRTYBENCH_VNC_SERVER_H
@@ -26,7 +32,8 @@ struct vnc_server_config {
 	int port;               /* 0: the first free port from 5900 */
 	const char *listen;     /* IPv4 address to listen on; NULL: 127.0.0.1 */
 	const char *password;   /* VNC authentication; NULL: none */
-	const char *dump_dir;   /* test aid: each other client's first update as DIR/client-N.ppm */
+	const char *dump_dir;   /* test aid: updates to other clients as DIR/client-N-K.ppm */
+	bool no_client;         /* no measuring client will attach (--vnc-no-client) */
 };
 
 /* One update the server sent to a watched client (the measuring client). */
@@ -41,9 +48,11 @@ struct vnc_server_stats {
 	uint64_t publishes;     /* rounds handed over */
 	uint64_t deferred;      /* ... of which carried to the next round (lock busy) */
 	uint64_t applied;       /* hand-overs moved into the surface */
-	uint64_t clients;       /* connections accepted */
+	uint64_t clients;       /* connections accepted (the measuring client's among them) */
 	uint64_t refused;       /* connections refused (too many clients) */
-	uint64_t slow_dropped;  /* clients cut off because a send to them stalled */
+	uint64_t slow_dropped;  /* clients cut off: a send to them stalled or took too long */
+	uint64_t timed_out;     /* clients dropped: a message of theirs not complete in time */
+	uint64_t port_cpu_ns;   /* CPU time of the thread serving the port's clients so far */
 	uint64_t stage_copy_ns; /* scan thread time copying tiles into the staging buffer */
 };
 
@@ -61,6 +70,9 @@ void vnc_server_stats(struct vnc_server *srv, struct vnc_server_stats *out);
 void vnc_server_stop(struct vnc_server *srv);
 
 /* For the measuring client, identified by its local TCP port. */
+/* A connection to the measuring client's own screen: *sock is the client's
+ * end (non-blocking). 0, or -1 with err. */
+int vnc_server_attach(struct vnc_server *srv, int *sock, char *err, size_t errlen);
 /* Oldest update sent to that client not popped yet, waiting up to
  * timeout_ms for one: 0, or -1 when none came. */
 int vnc_server_pop_sent(struct vnc_server *srv, int client_port, struct vnc_sent *out, int timeout_ms);
