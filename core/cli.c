@@ -433,6 +433,15 @@ static int check_arguments(int argc, char **argv, char *err, size_t len)
 	return EXIT_BAD_INPUT;
 }
 
+/* Only the option's name: "--vnc-passwd=SECRET" must not echo a password. */
+static int unknown_option(const char *arg, char *err, size_t len)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg, "="), arg);
+	return bad(err, len, "unknown or incomplete option '%s' (see --help)", name);
+}
+
 int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 {
 	int opt, status;
@@ -446,7 +455,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
 		if (opt == '?')
-			return bad(err, errlen, "unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+			return unknown_option(argv[optind - 1], err, errlen);
 		/* "--vnc 5901": take a number after --vnc as its port (names never are). */
 		if (opt == OPT_VNC && !optarg && optind < argc && argv[optind][0] >= '0' && argv[optind][0] <= '9')
 			optarg = argv[optind++];

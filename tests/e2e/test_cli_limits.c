@@ -121,6 +121,15 @@ static void test_control_characters(void **state)
 	expect_refused("none", "video", "--wopt", "fps=24\r", NULL, NULL, "control character");
 }
 
+/* An unknown or ambiguous option is named without its value: the value may be
+ * a password (--vnc-passwd=, or --vnc-pass= since --vnc-password-file). */
+static void test_unknown_option_keeps_its_value(void **state)
+{
+	(void)state;
+	expect_refused("none", "idle", "--vnc-passwd=SeCrEt", "--seed", NULL, NULL, "'--vnc-passwd'");
+	expect_refused("none", "idle", "--vnc-pass=SeCrEt", "--seed", NULL, NULL, "'--vnc-pass'");
+}
+
 /* Parsed whole however long (the unknown workload after it is what is refused). */
 static void test_long_sopt_parsed_whole(void **state)
 {
@@ -177,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_window_without_rounds),
 		cmocka_unit_test(test_vnc_dump_folder),
 		cmocka_unit_test(test_control_characters),
+		cmocka_unit_test(test_unknown_option_keeps_its_value),
 		cmocka_unit_test(test_long_sopt_parsed_whole),
 		cmocka_unit_test(test_long_options_run_whole),
 	};
