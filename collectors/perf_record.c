@@ -98,9 +98,12 @@ static int command(struct perf_record *p, const char *cmd, int timeout_ms)
 {
 	size_t len = strlen(cmd);
 
-	if (write(p->ctl_fd, cmd, len) != (ssize_t)len)
-		return errno == EPIPE ? perf_died(p) : fail(p, "writing to perf's control pipe failed");
-	return wait_ack(p, timeout_ms);
+	if (write(p->ctl_fd, cmd, len) == (ssize_t)len)
+		return wait_ack(p, timeout_ms);
+	if (errno != EPIPE)
+		return fail(p, "writing to perf's control pipe failed");
+	/* perf is gone; one that could not be run said why on the other pipe. */
+	return wait_ack(p, PERF_ACK_MS) ? -1 : perf_died(p);
 }
 
 static void exec_perf(const struct perf_record *p, pid_t target, int ctl_rd, int ack_wr)
