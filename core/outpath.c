@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,21 @@ refuse(char *err, size_t len, const char *what, const char *path, const char *fm
 	return EXIT_BAD_INPUT;
 }
 
+/* '' and a path longer than PATH_MAX, whatever it would name: never cut
+ * short to name another file. */
+static int check_length(const char *what, const char *path, const char *noun, char *err, size_t len)
+{
+	size_t n = strlen(path);
+
+	if (!n) {
+		snprintf(err, len, "%s '': an empty path names no %s", what, noun);
+		return EXIT_BAD_INPUT;
+	}
+	if (n >= PATH_MAX)
+		return refuse(err, len, what, path, "the path is %zu bytes, longer than PATH_MAX (%d)", n, PATH_MAX);
+	return EXIT_OK;
+}
+
 /* Why stat or a look-up of path failed, in words a user can act on. */
 static int refuse_errno(char *err, size_t len, const char *what, const char *path, const char *subject, int e)
 {
@@ -55,25 +71,34 @@ static int refuse_errno(char *err, size_t len, const char *what, const char *pat
 	return refuse(err, len, what, path, "%s: %s", subject, strerror(e));
 }
 
+/* dir must be a folder new files can be made in. shown: the path the user
+ * gave; parent: dir is that path's folder, not the path itself. */
+static int check_folder(const char *what, const char *shown, const char *dir, bool parent, char *err, size_t len)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return refuse_errno(err, len, what, shown, "cannot look it up", errno);
+	if (!S_ISDIR(st.st_mode))
+		return refuse(err, len, what, shown, "%sis not a folder", parent ? "its folder " : "");
+	/* access() says EROFS for a read-only mount, also to root. */
+	if (access(dir, W_OK | X_OK))
+		return refuse(err, len, what, shown, "cannot create files in %s (%s)", parent ? "its folder" : "it",
+			      strerror(errno));
+	return EXIT_OK;
+}
+
 /* The folder a new file at path would go in: path up to its last '/'. */
 static int check_parent(const char *what, const char *path, char *err, size_t len)
 {
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
-	struct stat st;
 
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
 	else
 		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	if (stat(dir, &st))
-		return refuse_errno(err, len, what, path, "its folder", errno);
-	if (!S_ISDIR(st.st_mode))
-		return refuse(err, len, what, path, "its folder is not a folder");
-	/* access() says EROFS for a read-only mount, also to root. */
-	if (access(dir, W_OK | X_OK))
-		return refuse(err, len, what, path, "cannot create files in its folder (%s)", strerror(errno));
-	return EXIT_OK;
+	return check_folder(what, path, dir, true, err, len);
 }
 
 static int check_existing(const char *what, const char *path, const struct stat *st,
@@ -103,12 +128,8 @@ int outpath_check_file(const char *what, const char *path, enum outpath_kind *ki
 	struct stat st;
 
 	*kind = OUTPATH_FILE;
-	if (!n) {
-		snprintf(err, len, "%s '': an empty path names no file", what);
+	if (check_length(what, path, "file", err, len))
 		return EXIT_BAD_INPUT;
-	}
-	if (n >= PATH_MAX)
-		return refuse(err, len, what, path, "the path is %zu bytes, longer than PATH_MAX (%d)", n, PATH_MAX);
 	if (!stat(path, &st))
 		return check_existing(what, path, &st, kind, err, len);
 	if (errno != ENOENT)
@@ -120,24 +141,13 @@ int outpath_check_file(const char *what, const char *path, enum outpath_kind *ki
 
 int outpath_check_dir(const char *what, const char *dir, char *err, size_t len)
 {
-	size_t n = strlen(dir);
 	struct stat st;
 
-	if (!n) {
-		snprintf(err, len, "%s '': an empty path names no folder", what);
+	if (check_length(what, dir, "folder", err, len))
 		return EXIT_BAD_INPUT;
-	}
-	if (n >= PATH_MAX)
-		return refuse(err, len, what, dir, "the path is %zu bytes, longer than PATH_MAX (%d)", n, PATH_MAX);
 	if (stat(dir, &st) && errno == ENOENT && mkdir(dir, 0755) && errno != EEXIST)
 		return refuse(err, len, what, dir, "cannot create it (%s)", strerror(errno));
-	if (stat(dir, &st))
-		return refuse_errno(err, len, what, dir, "cannot look it up", errno);
-	if (!S_ISDIR(st.st_mode))
-		return refuse(err, len, what, dir, "is not a folder");
-	if (access(dir, W_OK | X_OK))
-		return refuse(err, len, what, dir, "cannot create files in it (%s)", strerror(errno));
-	return EXIT_OK;
+	return check_folder(what, dir, dir, false, err, len);
 }
 
 int outpath_perf_data(char *buf, size_t len, const char *result_path, int run, int repeat)

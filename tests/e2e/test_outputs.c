@@ -193,6 +193,15 @@ static bool perf_runs(void)
 	return system("perf --version >/dev/null 2>&1") == 0;
 }
 
+static bool skip_without_perf(void)
+{
+	if (skip_without_kvm())
+		return true;
+	if (!perf_runs())
+		print_message("skipped: perf does not run on this host\n");
+	return !perf_runs();
+}
+
 /* --- 1: a device or FIFO is written in place -------------------------------- */
 
 static void test_device_written_in_place(void **state)
@@ -420,12 +429,8 @@ static void test_full_disk(void **state)
 static void test_full_disk_perf_record(void **state)
 {
 	(void)state;
-	if (skip_without_kvm())
+	if (skip_without_perf())
 		skip();
-	if (!perf_runs()) {
-		print_message("skipped: perf does not run on this host\n");
-		skip();
-	}
 	check_full_disk(true);
 }
 
@@ -510,46 +515,35 @@ static void terminate(pid_t pid)
 	kill(pid, SIGTERM);
 }
 
-static void perf_run(struct outcome *o, during_fn during)
+/* A --perf-record run that during() ends early: no result, no partial perf
+ * data, no temporary file; then exit 1, or death by sig, with one line. */
+static void check_perf_run_ended(during_fn during, int sig, const char *says)
 {
 	char out[128];
+	struct outcome o;
 
-	run(o, (const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "64x64", "--warmup", "1",
+	if (skip_without_perf())
+		skip();
+	run(&o, (const char *const[]){ e2e_binary(), "memcmp", "idle", "--res", "64x64", "--warmup", "1",
 		"--duration", "3", "--quiet", "--perf-record", "--out", in_dir(out, sizeof(out), "r.json"), NULL },
 	    -1, during);
-}
-
-static bool skip_without_perf(void)
-{
-	if (skip_without_kvm())
-		return true;
-	if (!perf_runs())
-		print_message("skipped: perf does not run on this host\n");
-	return !perf_runs();
+	assert_string_equal(listing(dir), "");
+	if (sig)
+		expect_signal(&o, sig, says);
+	else
+		expect(&o, 1, says);
 }
 
 static void test_perf_dies(void **state)
 {
-	struct outcome o;
-
 	(void)state;
-	if (skip_without_perf())
-		skip();
-	perf_run(&o, kill_perf);
-	assert_string_equal(listing(dir), "");  /* no result, no partial perf data */
-	expect(&o, 1, "perf died");
+	check_perf_run_ended(kill_perf, 0, "perf died");
 }
 
 static void test_sigint_perf_record(void **state)
 {
-	struct outcome o;
-
 	(void)state;
-	if (skip_without_perf())
-		skip();
-	perf_run(&o, interrupt_group);
-	assert_string_equal(listing(dir), "");
-	expect_signal(&o, SIGINT, "stopped by SIGINT");
+	check_perf_run_ended(interrupt_group, SIGINT, "stopped by SIGINT");
 }
 
 static void test_sigterm(void **state)
