@@ -173,27 +173,35 @@ int perf_record_enable(struct perf_record *p, bool on)
 	return command(p, on ? "enable\n" : "disable\n", PERF_ACK_MS);
 }
 
+/* SIGINT makes perf write its file and exit; how it ended, 0 when well. */
+static int stop_and_judge(struct perf_record *p)
+{
+	int status = 0;
+	struct stat st;
+
+	kill(p->pid, SIGINT);
+	if (wait_exit(p->pid, PERF_EXIT_MS, &status)) {
+		kill(p->pid, SIGKILL);
+		waitpid(p->pid, &status, 0);
+		return fail(p, "perf did not finish writing in time; killed");
+	}
+	/* perf re-raises the SIGINT that stopped it once the file is written. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGINT)
+		return perf_gone(p, status);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return fail(p, "perf record failed (see its messages on stderr)");
+	if (stat(p->path, &st) || st.st_size == 0)
+		return fail(p, "perf record wrote no data file");
+	return 0;
+}
+
 int perf_record_stop(struct perf_record *p)
 {
-	int status = 0, rc = 0;
-	struct stat st;
+	int rc;
 
 	if (!p->pid)
 		return -1;
-	if (p->reaped) {
-		rc = -1;        /* perf_died said how */
-	} else if (kill(p->pid, SIGINT), wait_exit(p->pid, PERF_EXIT_MS, &status)) {
-		kill(p->pid, SIGKILL);
-		waitpid(p->pid, &status, 0);
-		rc = fail(p, "perf did not finish writing in time; killed");
-	} else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGINT) {
-		rc = perf_gone(p, status);
-	} else if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !WIFSIGNALED(status)) {
-		/* perf re-raises the SIGINT that stopped it once the file is written. */
-		rc = fail(p, "perf record failed (see its messages on stderr)");
-	} else if (stat(p->path, &st) || st.st_size == 0) {
-		rc = fail(p, "perf record wrote no data file");
-	}
+	rc = p->reaped ? -1 : stop_and_judge(p);        /* reaped: perf_died said how */
 	p->pid = 0;
 	p->reaped = false;
 	close(p->ctl_fd);
