@@ -1,13 +1,18 @@
 /* run-bench: list, run one configuration, or run a matrix of them. */
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/cli.h"
 #include "core/json_path.h"
 #include "core/listing.h"
+#include "core/outpath.h"
 #include "core/result.h"
 #include "core/run.h"
 #include "core/schema.h"
@@ -64,41 +69,94 @@ static void print_series_summary(const json_t *series)
 	fputc('\n', stderr);
 }
 
-/* RESULT.json -> RESULT.perf.data, or RESULT.runN.perf.data in a series. */
-static void perf_data_path(char *buf, size_t len, const char *result_path, int run, int repeat)
+static const char *signal_name(int sig)
 {
-	size_t stem = strlen(result_path);
-	char nth[32] = "";
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
 
-	if (stem > 5 && !strcmp(result_path + stem - 5, ".json"))
-		stem -= 5;
-	if (repeat > 1)
-		snprintf(nth, sizeof(nth), ".run%d", run + 1);
-	snprintf(buf, len, "%.*s%s.perf.data", (int)stem, result_path, nth);
+/* Stopped by a signal, after the run was torn down and its files removed:
+ * one line, then death by the same signal, so a calling shell or script
+ * stops too (it sees 128 + N: 130 for SIGINT, 143 for SIGTERM). */
+static int die_of_signal(const struct run_options *opt)
+{
+	int sig = run_stop_signal;
+
+	fprintf(stderr, "run-bench: %s %s: stopped by %s: no result written\n", opt->strategy, opt->workload,
+		signal_name(sig));
+	signal(sig, SIG_DFL);
+	raise(sig);
+	return 128 + sig;
+}
+
+static void on_stop_signal(int sig)
+{
+	run_stop_signal = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP stop the run at its next round (core/run.c).
+ * No SA_RESTART: a wait for a FIFO's reader gives up too. SIGPIPE ignored:
+ * a perf or a reader that went away is EPIPE, a failed run with its line. */
+static void signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A run that writes no result leaves no perf data. Runs 0..n-1 of the
+ * configuration ended well, so their files are perf's, made by this process. */
+static void perf_data_remove(const struct run_options *opt, const char *result_path, int n)
+{
+	char path[PATH_MAX];
+
+	for (int i = 0; i < n; i++)
+		if (!outpath_perf_data(path, sizeof(path), result_path, i, opt->repeat))
+			unlink(path);
+}
+
+/* The failed run's own file only if it is new: one there before (an earlier
+ * invocation's, moved aside by perf if perf started) is not ours to remove. */
+static void perf_data_remove_new(const char *path, const struct stat *before, bool existed)
+{
+	struct stat now;
+
+	if (!stat(path, &now) && (!existed || now.st_dev != before->st_dev || now.st_ino != before->st_ino))
+		unlink(path);
 }
 
 /* One result, or with --repeat a series holding every run. */
 static int run_configuration(struct run_options *opt, const char *result_path, json_t **out)
 {
 	json_t *runs = json_array(), *result;
-	char err[2048], perf_path[4200];
+	char err[2048], perf_path[PATH_MAX];
+	struct stat before;
+	bool existed = false;
 
 	for (int i = 0; i < opt->repeat; i++) {
 		int status;
 
 		if (opt->perf_record) {
-			perf_data_path(perf_path, sizeof(perf_path), result_path, i, opt->repeat);
+			outpath_perf_data(perf_path, sizeof(perf_path), result_path, i, opt->repeat);
 			opt->perf_record_path = perf_path;
+			existed = !stat(perf_path, &before);
 		}
 		status = run_once(opt, &result, err, sizeof(err));
-
-		if (!status && schema_check(result, err, sizeof(err))) {
+		if (!status && (run_stop_signal || schema_check(result, err, sizeof(err)))) {
 			json_decref(result);
 			status = EXIT_RUN_FAILED;
 		}
 		if (status) {
-			fprintf(stderr, "run-bench: %s %s%s: %s\n", opt->strategy, opt->workload,
-				opt->repeat > 1 ? " (a repeat)" : "", err);
+			if (opt->perf_record) {
+				perf_data_remove_new(perf_path, &before, existed);
+				perf_data_remove(opt, result_path, i);
+			}
+			if (!run_stop_signal)
+				fprintf(stderr, "run-bench: %s %s%s: %s\n", opt->strategy, opt->workload,
+					opt->repeat > 1 ? " (a repeat)" : "", err);
 			json_decref(runs);
 			return status;
 		}
@@ -113,23 +171,62 @@ static int run_configuration(struct run_options *opt, const char *result_path, j
 	return EXIT_OK;
 }
 
-static int run_and_write(struct run_options *opt)
+/* Where this run's result goes, and every file it will write checked before
+ * anything boots: a path that cannot be written is bad input (exit 2). */
+static int result_path(const struct run_options *opt, char *path, size_t len, char *err, size_t errlen)
 {
-	char err[2048], path[4096];
-	json_t *result;
+	const char *what = opt->out ? "--out" : "--results-dir";
+	enum outpath_kind kind = OUTPATH_FILE;
 	int status;
 
-	if (opt->out)
-		snprintf(path, sizeof(path), "%s", opt->out);
-	else
-		result_default_path(path, sizeof(path), opt->results_dir, opt->strategy, opt->workload,
-				    opt->width, opt->height);
+	if (opt->out && !strcmp(opt->out, "-")) {
+		snprintf(path, len, "-");
+		return EXIT_OK;
+	}
+	if (opt->out) {
+		if ((status = outpath_check_file(what, opt->out, &kind, err, errlen)))
+			return status;
+		snprintf(path, len, "%s", opt->out);    /* fits: shorter than PATH_MAX */
+	} else {
+		if ((status = outpath_check_dir(what, opt->results_dir, err, errlen)))
+			return status;
+		if (result_default_path(path, len, opt->results_dir, opt->strategy, opt->workload,
+					opt->width, opt->height)) {
+			snprintf(err, errlen, "%s: a result's path in it would be longer than PATH_MAX (%d)",
+				 what, PATH_MAX);
+			return EXIT_BAD_INPUT;
+		}
+		if ((status = outpath_check_file(what, path, &kind, err, errlen)))
+			return status;
+	}
+	if (opt->perf_record && kind != OUTPATH_FILE) {
+		snprintf(err, errlen, "%s", "--perf-record leaves its data beside a result file: "
+			 "not with --out on a device or FIFO");
+		return EXIT_BAD_INPUT;
+	}
+	return opt->perf_record ? outpath_check_perf_data(path, opt->repeat, err, errlen) : EXIT_OK;
+}
+
+static int run_and_write(struct run_options *opt)
+{
+	char err[2048], path[PATH_MAX];
+	json_t *result;
+	int status = result_path(opt, path, sizeof(path), err, sizeof(err));
+
+	if (status) {
+		fprintf(stderr, "run-bench: %s\n", err);
+		return status;
+	}
 	status = run_configuration(opt, path, &result);
 	if (status)
-		return status;
-	if (result_write(result, path, err, sizeof(err))) {
-		fprintf(stderr, "run-bench: %s\n", err);
+		return run_stop_signal ? die_of_signal(opt) : status;
+	if (run_stop_signal || result_write(result, path, err, sizeof(err))) {
+		if (opt->perf_record)
+			perf_data_remove(opt, path, opt->repeat);
 		json_decref(result);
+		if (run_stop_signal)
+			return die_of_signal(opt);
+		fprintf(stderr, "run-bench: %s\n", err);
 		return EXIT_RUN_FAILED;
 	}
 	if (!opt->quiet && opt->repeat == 1)
@@ -173,8 +270,14 @@ static int run_matrix(struct run_options *base)
 	time_t t0 = time(NULL);
 	int worst = EXIT_OK;
 
+	char err[2048];
+
 	if (base->out && strcmp(base->out, "-")) {
 		fprintf(stderr, "run-bench: --out names one file; a matrix writes under --results-dir\n");
+		return EXIT_BAD_INPUT;
+	}
+	if (!base->out && outpath_check_dir("--results-dir", base->results_dir, err, sizeof(err))) {
+		fprintf(stderr, "run-bench: %s\n", err);      /* once, not once a run */
 		return EXIT_BAD_INPUT;
 	}
 	for (size_t s = 0; s < ns; s++)
@@ -184,6 +287,8 @@ static int run_matrix(struct run_options *base)
 
 			opt.strategy = name_at(base->strategy, true, s);
 			opt.workload = name_at(base->workload, false, w);
+			if (run_stop_signal)    /* arrived after the last run wrote its result */
+				return die_of_signal(&opt);
 			if (isatty(STDERR_FILENO) || !base->quiet)
 				fprintf(stderr, "[%zu/%zu] %s %s (%zu left, %lds elapsed)\n", done + 1, total,
 					opt.strategy, opt.workload, total - done - 1, (long)(time(NULL) - t0));
@@ -213,6 +318,7 @@ int main(int argc, char **argv)
 	}
 	if (cli.action == CLI_LIST)
 		return listing_print(&cli.run, cli.list_json, stdout);
+	signals_init();
 	if (!strcmp(cli.run.strategy, "all") || !strcmp(cli.run.workload, "all"))
 		return run_matrix(&cli.run);
 	return run_and_write(&cli.run);

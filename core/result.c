@@ -5,14 +5,17 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "collectors/platform.h"
+#include "core/outpath.h"
 #include "core/result.h"
 #include "core/run_state.h"
 
@@ -137,41 +140,115 @@ json_t *result_build(const struct run_state *rs)
 	return r;
 }
 
-int result_write(const json_t *result, const char *path, char *err, size_t errlen)
+/* All of it, or -1 with the real errno: a short write is retried, so a full
+ * disk says ENOSPC (the next write's), not whatever errno held before. */
+static int write_all(int fd, const char *p, size_t n)
 {
-	char tmp[4096];
-	bool ok;
-	int fd;
+	while (n) {
+		ssize_t w = write(fd, p, n);
 
-	if (!strcmp(path, "-"))
-		return json_dumpf(result, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) || puts("") < 0 ? -1 : 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
-		return -1;
-	}
-	ok = !json_dumpfd(result, fd, JSON_INDENT(2) | JSON_SORT_KEYS) &&
-	     write(fd, "\n", 1) == 1 && !fsync(fd);
-	ok = !close(fd) && ok;
-	if (!ok || rename(tmp, path)) {
-		snprintf(err, errlen, "writing %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
+		if (w < 0)
+			return -1;      /* EINTR too: an interrupted run writes no result */
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }
 
-void result_default_path(char *buf, size_t len, const char *results_dir,
-			 const char *strategy, const char *workload, unsigned w, unsigned h)
+static int write_fail(char *err, size_t errlen, const char *path, int e)
+{
+	char shown[200];
+
+	snprintf(err, errlen, "cannot write the result (%s): %s", strerror(e),
+		 outpath_shorten(shown, sizeof(shown), path, 160));
+	return -1;
+}
+
+/* A temporary file in path's folder, renamed over path once complete. */
+static int write_atomic(const char *text, size_t n, const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char tmp[PATH_MAX + 32];
+	mode_t mask = umask(0);
+	int fd, e = 0;
+
+	umask(mask);            /* read only; mkostemp's 0600 becomes open(0644)'s mode */
+	snprintf(tmp, sizeof(tmp), "%.*s.run-bench.tmp.XXXXXX", slash ? (int)(slash - path + 1) : 0, path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return write_fail(err, errlen, path, errno);
+	if (fchmod(fd, 0644 & ~mask) || write_all(fd, text, n) || fsync(fd))
+		e = errno;
+	if (close(fd) && !e)
+		e = errno;
+	if (!e && rename(tmp, path))
+		e = errno;
+	if (e) {
+		unlink(tmp);
+		return write_fail(err, errlen, path, e);
+	}
+	return 0;
+}
+
+/* An existing character device or FIFO: written in place, never replaced. */
+static int write_stream(const char *text, size_t n, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC), e = 0;
+	struct stat st;
+
+	if (fd < 0)
+		return write_fail(err, errlen, path, errno);
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode)) {
+		close(fd);      /* it became a file since: never write one in place */
+		return write_atomic(text, n, path, err, errlen);
+	}
+	if (write_all(fd, text, n))
+		e = errno;
+	if (close(fd) && !e)
+		e = errno;
+	return e ? write_fail(err, errlen, path, e) : 0;
+}
+
+int result_write(const json_t *result, const char *path, char *err, size_t errlen)
+{
+	char *text = json_dumps(result, JSON_INDENT(2) | JSON_SORT_KEYS);
+	size_t n = text ? strlen(text) : 0;
+	struct stat st;
+	int rc;
+
+	if (!text) {
+		snprintf(err, errlen, "cannot write the result: out of memory");
+		return -1;
+	}
+	text[n] = '\n';         /* json_dumps's NUL: the file ends in a newline */
+	if (!strcmp(path, "-")) {
+		rc = fflush(stdout) || write_all(STDOUT_FILENO, text, n + 1) ? -1 : 0;
+		if (rc)
+			snprintf(err, errlen, "cannot write the result to stdout: %s", strerror(errno));
+	} else if (!stat(path, &st) && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		rc = write_stream(text, n + 1, path, err, errlen);
+	} else {
+		rc = write_atomic(text, n + 1, path, err, errlen);
+	}
+	free(text);
+	return rc;
+}
+
+int result_default_path(char *buf, size_t len, const char *results_dir,
+			const char *strategy, const char *workload, unsigned w, unsigned h)
 {
 	char stamp[32];
 	time_t now = time(NULL);
 	struct timespec ts;
+	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", gmtime(&now));
-	snprintf(buf, len, "%s/%s-%s-%ux%u-%s.%03ld-%d.json", results_dir, strategy, workload, w, h,
-		 stamp, ts.tv_nsec / 1000000, (int)getpid());
-	mkdir(results_dir, 0755);
+	n = snprintf(buf, len, "%s/%s-%s-%ux%u-%s.%03ld-%d.json", results_dir, strategy, workload, w, h,
+		     stamp, ts.tv_nsec / 1000000, (int)getpid());
+	return n < 0 || (size_t)n >= len ? -1 : 0;
 }

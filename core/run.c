@@ -18,6 +18,8 @@
 #include "core/run.h"
 #include "core/run_state.h"
 
+volatile sig_atomic_t run_stop_signal;
+
 int run_fail(struct run_state *rs, int status, const char *fmt, ...)
 {
 	va_list ap;
@@ -196,9 +198,11 @@ static int scan_loop(struct run_state *rs)
 		int64_t now;
 		int status;
 
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !run_stop_signal)
 			;
 		now = clock_mono_ns();
+		if (run_stop_signal)
+			return run_fail(rs, EXIT_RUN_FAILED, "stopped by signal %d", (int)run_stop_signal);
 		if ((status = rs->brun->check(rs)))
 			return status;
 		if (!measuring && now >= warm) {

@@ -8,10 +8,16 @@
 #define DIRTYBENCH_RUN_H
 
 #include <jansson.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/options.h"
+
+/* Set by run-bench's SIGINT/SIGTERM/SIGHUP handler (core/main.c) to the
+ * signal's number: the scan loop stops the run at its next round (a failed
+ * run, no result). */
+extern volatile sig_atomic_t run_stop_signal;
 
 /* EXIT_OK with *result set, or another EXIT_* status (core/status.h) with
  * the run's one line in err. */
