@@ -531,14 +531,39 @@ static int start_error(struct vnc_server *srv, char *err, size_t len, const char
 	return -1;
 }
 
+/* Can this host bind addr at all? Without it, "no free port in 5900..5999"
+ * would blame the ports for an address that is not this machine's. */
+static int address_bindable(const char *addr, char *why, size_t len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), rc;
+
+	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return 0;       /* not ours to judge: the screen set-up says what is wrong */
+	}
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	if (rc)
+		snprintf(why, len, "%s", strerror(errno));
+	close(fd);
+	return rc ? -1 : 0;
+}
+
 static int start_screens(struct vnc_server *srv, const struct vnc_server_config *cfg, char *err, size_t errlen)
 {
 	int status = make_screen(srv, &srv->port, cfg, false);
+	char why[128];
 
 	if (status == -2)
 		return start_error(srv, err, errlen, "--vnc-listen: not an IPv4 address");
 	if (status || (srv->has_own && make_screen(srv, &srv->own, cfg, true)))
 		return start_error(srv, err, errlen, "libvncserver could not create a screen");
+	if (cfg->listen && address_bindable(cfg->listen, why, sizeof(why))) {
+		snprintf(err, errlen, "--vnc-listen %s: cannot listen on this address: %s", cfg->listen, why);
+		vnc_server_stop(srv);
+		return -1;
+	}
 	rfbInitServer(srv->port.rfb);
 	if (srv->port.rfb->listenSock == RFB_INVALID_SOCKET) {
 		snprintf(err, errlen, "cannot listen on %s port %d: %s", cfg->listen ? cfg->listen : "127.0.0.1",

@@ -130,6 +130,14 @@ static void test_unknown_option_keeps_its_value(void **state)
 	expect_refused("none", "idle", "--vnc-pass=SeCrEt", "--seed", NULL, NULL, "'--vnc-pass'");
 }
 
+/* An address not this host's said "no free port in 5900..5999". */
+static void test_vnc_listen_foreign_address(void **state)
+{
+	(void)state;
+	expect_refused("none", "idle", "--vnc-listen", "192.0.2.1", "--vnc-encoding", "zrle",
+		       "--vnc-listen 192.0.2.1: cannot listen on this address");
+}
+
 /* Parsed whole however long (the unknown workload after it is what is refused). */
 static void test_long_sopt_parsed_whole(void **state)
 {
@@ -187,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_vnc_dump_folder),
 		cmocka_unit_test(test_control_characters),
 		cmocka_unit_test(test_unknown_option_keeps_its_value),
+		cmocka_unit_test(test_vnc_listen_foreign_address),
 		cmocka_unit_test(test_long_sopt_parsed_whole),
 		cmocka_unit_test(test_long_options_run_whole),
 	};
