@@ -518,10 +518,31 @@ static void test_password_too_long(void **state)
 	unlink(path);
 }
 
+/* A password file that is missing, empty or a folder: exit 2, one line. */
+static void test_password_file_bad(void **state)
+{
+	char empty[] = "/tmp/dirtybench-vnc-pwXXXXXX";
+	const char *const paths[] = { "/nonexistent-dirtybench-pw", empty, "/tmp" };
+	struct e2e_run r;
+
+	(void)state;
+	write_temp(empty, "");
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		e2e_run(&r, (const char *const[]){ e2e_binary(), "logdirty", "idle", "--vnc-password-file", paths[i],
+			"--json", "-", NULL });
+		assert_int_equal(r.status, 2);
+		assert_int_equal(e2e_lines(r.stderr_text), 1);
+		assert_null(r.result);
+		e2e_run_free(&r);
+	}
+	unlink(empty);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_password_too_long),
+		cmocka_unit_test(test_password_file_bad),
 		cmocka_unit_test(test_clean_run),
 		cmocka_unit_test_prestate(test_hostile, (void *)&dribbling),
 		cmocka_unit_test_prestate(test_hostile, (void *)&loris),
