@@ -19,7 +19,7 @@
 #include "core/result.h"
 #include "core/run_state.h"
 
-static json_t *ratio_or_null(double num, double den)
+json_t *result_ratio(double num, double den)
 {
 	return den > 0 ? json_real(num / den) : json_null();
 }
@@ -59,7 +59,7 @@ static json_t *guest_block(const struct run_state *rs)
 		"frames_measured", (json_int_t)st->frames_measured,
 		"frames_asked", asked,
 		"frames_dropped", (json_int_t)st->dropped,
-		"draw_cycles_per_frame", ratio_or_null((double)st->draw_cycles, frames),
+		"draw_cycles_per_frame", result_ratio((double)st->draw_cycles, frames),
 		"draw_time_us", hist_to_json(&st->draw_ns, 1e-3, false));
 }
 
@@ -70,9 +70,9 @@ static json_t *scan_block(const struct run_state *rs)
 		"host_stalls", (json_int_t)rs->host_stalls, "host_stall_max_ms", rs->host_stall_max_ns / 1e6,
 		"time_us", hist_to_json(&rs->scan_ns, 1e-3, true),
 		"cpu_s", rs->strategy_cpu_s,
-		"cpu_fraction", ratio_or_null(rs->strategy_cpu_s, rs->measured_s),
+		"cpu_fraction", result_ratio(rs->strategy_cpu_s, rs->measured_s),
 		"thread_cpu_s", rs->scan_cpu_s,
-		"thread_cpu_fraction", ratio_or_null(rs->scan_cpu_s, rs->measured_s),
+		"thread_cpu_fraction", result_ratio(rs->scan_cpu_s, rs->measured_s),
 		"period_us", rs->period_ns / 1e3,
 		"phase_sweep_s", rs->opt->phase_sweep_s);
 }
@@ -87,13 +87,13 @@ static json_t *dirty_block(const struct run_state *rs)
 		"reported_tiles", (json_int_t)st->reported_tiles,
 		"reported_bytes", (json_int_t)st->reported_bytes,
 		"changed_bytes", (json_int_t)st->changed_bytes,
-		"precision", ratio_or_null((double)st->changed_bytes, (double)st->reported_bytes),
+		"precision", result_ratio((double)st->changed_bytes, (double)st->reported_bytes),
 		"tiles_per_round", hist_to_json(&st->tiles_per_round, 1, false),
-		"reported_bytes_per_s", ratio_or_null((double)st->reported_bytes, rs->measured_s),
-		"changed_bytes_per_s", ratio_or_null((double)st->changed_bytes, rs->measured_s),
+		"reported_bytes_per_s", result_ratio((double)st->reported_bytes, rs->measured_s),
+		"changed_bytes_per_s", result_ratio((double)st->changed_bytes, rs->measured_s),
 		"damage_tiles", (json_int_t)st->damage_tiles,
-		"damage_tiles_per_frame", ratio_or_null((double)st->damage_tiles, frames),
-		"reported_tiles_per_round", ratio_or_null((double)st->reported_tiles, rounds),
+		"damage_tiles_per_frame", result_ratio((double)st->damage_tiles, frames),
+		"reported_tiles_per_round", result_ratio((double)st->reported_tiles, rounds),
 		"tiles_total", json_integer((json_int_t)rs->geo.ntiles),
 		"frames_checked", (json_int_t)st->frames_checked,
 		"frames_missed", (json_int_t)st->frames_missed,
@@ -104,8 +104,8 @@ static json_t *dirty_block(const struct run_state *rs)
 	 * what the write faults KVM counts can be checked against. */
 	if (block && rs->rounds_measured && rs->rounds_with_pages == rs->rounds_measured) {
 		json_object_set_new(block, "reported_pages", json_integer((json_int_t)rs->pages_reported));
-		json_object_set_new(block, "reported_pages_per_round", ratio_or_null((double)rs->pages_reported, rounds));
-		json_object_set_new(block, "reported_pages_per_frame", ratio_or_null((double)rs->pages_reported, frames));
+		json_object_set_new(block, "reported_pages_per_round", result_ratio((double)rs->pages_reported, rounds));
+		json_object_set_new(block, "reported_pages_per_frame", result_ratio((double)rs->pages_reported, frames));
 	}
 	return block;
 }

@@ -10,6 +10,8 @@
 struct run_state;
 
 json_t *result_build(const struct run_state *rs);
+/* num / den, or JSON null when den is 0: a rate that could not be measured. */
+json_t *result_ratio(double num, double den);
 /* A regular file (or a new one): a temporary file beside path, renamed over
  * it, never a partial file. An existing character device or FIFO: written in
  * place, never replaced. "-": stdout. 0, or -1 with one line in err that

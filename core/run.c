@@ -285,7 +285,7 @@ static int prepare(struct run_state *rs)
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
 	rs->fps_milli = probe.fps_milli;      /* the parse applies the default or an fps= option */
 	hist_init(&rs->scan_ns);
-	if (rs->brun->probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
+	if (backend_probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
 		return run_fail(rs, EXIT_UNSUPPORTED, "strategy %s cannot run on %s here: %s", rs->sops->name,
 				rs->brun->name, why);
 	return EXIT_OK;

@@ -560,9 +560,10 @@ static int start_screens(struct vnc_server *srv, const struct vnc_server_config 
 	if (status || (srv->has_own && make_screen(srv, &srv->own, cfg, true)))
 		return start_error(srv, err, errlen, "libvncserver could not create a screen");
 	if (cfg->listen && address_bindable(cfg->listen, why, sizeof(why))) {
-		snprintf(err, errlen, "--vnc-listen %s: cannot listen on this address: %s", cfg->listen, why);
-		vnc_server_stop(srv);
-		return -1;
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "--vnc-listen %s: cannot listen on this address: %s", cfg->listen, why);
+		return start_error(srv, err, errlen, msg);
 	}
 	rfbInitServer(srv->port.rfb);
 	if (srv->port.rfb->listenSock == RFB_INVALID_SOCKET) {

@@ -10,6 +10,7 @@
 #include "backends/kvm/kvm_vcpu.h"
 #include "backends/kvm/kvm_vm.h"
 #include "collectors/platform.h"
+#include "core/result.h"
 #include "core/run_state.h"
 
 #define READY_TIMEOUT_MS 10000
@@ -140,11 +141,6 @@ static json_t *kvm_run_platform(struct run_state *rs)
 	return p;
 }
 
-static json_t *ratio_or_null(double num, double den)
-{
-	return den > 0 ? json_real(num / den) : json_null();
-}
-
 static json_t *exits_json(struct kvm_backend_run *kr, double frames, double seconds)
 {
 	uint64_t exits = kr->exits[1] - kr->exits[0], io = kr->io_exits[1] - kr->io_exits[0];
@@ -153,8 +149,8 @@ static json_t *exits_json(struct kvm_backend_run *kr, double frames, double seco
 		"source", "vcpu thread (KVM_RUN returns)",
 		"exits", (json_int_t)exits, "io_exits", (json_int_t)io,
 		"dirty_ring_full_exits", (json_int_t)(kr->ring_full[1] - kr->ring_full[0]),
-		"exits_per_frame", ratio_or_null((double)exits, frames),
-		"exits_per_s", ratio_or_null((double)exits, seconds));
+		"exits_per_frame", result_ratio((double)exits, frames),
+		"exits_per_s", result_ratio((double)exits, seconds));
 }
 
 /* The micro-VM's guest: its frame counters, the ring-3 and ring-0 cost of
