@@ -269,12 +269,14 @@ static void test_page_to_tiles(void **state)
 		const struct res *r = i < sizeof(resolutions) / sizeof(resolutions[0]) ?
 				      &resolutions[i] : &extra[i - sizeof(resolutions) / sizeof(resolutions[0])];
 		struct fb_geometry g;
+		struct page_tile_map map;
 		uint64_t *got, *want;
 
 		assert_int_equal(fb_geometry_init(&g, r->w, r->h, r->tile_w, r->tile_h, err, sizeof(err)), 0);
 		got = calloc(BITMAP_WORDS(g.ntiles), 8);
 		want = calloc(BITMAP_WORDS(g.ntiles), 8);
 		assert_true(got && want);
+		assert_int_equal(page_tile_map_init(&map, &g), 0);
 		for (size_t p = 0; p < g.pages; p++) {
 			bitmap_zero(got, g.ntiles);
 			bitmap_zero(want, g.ntiles);
@@ -283,7 +285,13 @@ static void test_page_to_tiles(void **state)
 			if (memcmp(got, want, BITMAP_WORDS(g.ntiles) * 8))
 				fail_msg("%ux%u tiles %ux%u: page %zu maps to the wrong tiles",
 					 r->w, r->h, g.tile_w, g.tile_h, p);
+			bitmap_zero(got, g.ntiles);
+			page_tile_map_page(&map, p, got);
+			if (memcmp(got, want, BITMAP_WORDS(g.ntiles) * 8))
+				fail_msg("%ux%u tiles %ux%u: the table maps page %zu to the wrong tiles",
+					 r->w, r->h, g.tile_w, g.tile_h, p);
 		}
+		page_tile_map_fini(&map);
 		free(got);
 		free(want);
 	}
