@@ -51,54 +51,87 @@
 /* The Toeplitz shift of the second iteration: one pair, as in UMAC's NH-T. */
 #define NH_SHIFT 2
 
+struct nh_line;
+
 struct memhash_priv {
 	uint8_t *copy;                  /* the consumer's copy of VRAM */
 	struct memhash_value *hash;     /* per tile, of the copy */
 	struct nh_lanes *band;          /* per tile column, the band being read */
 	uint32_t *key;
 	size_t key_words;
-	uint32_t row_words;             /* key words a tile scanline uses (tile_w, even) */
-	nh_fn nh;
+	uint32_t row_words;             /* key words a tile scanline uses: tile_w rounded up to 8 */
+	void (*nh)(struct nh_lanes *acc, const struct nh_line *l);
 	const char *path;
 	uint64_t changed_tiles;
 };
 
-/* Both iterations over n 32-bit words (n even) with keys k and k + NH_SHIFT,
- * added into acc. Scalar: everything in lane 0; the value is the lane sum. */
-static void nh_scalar(struct nh_lanes *acc, const uint32_t *m, const uint32_t *k, size_t n)
-{
-	uint64_t a0 = 0, a1 = 0;
+/* One scanline's run of every tile column. A tile's scanline of w pixels is
+ * hashed as round_up(w, 8) words, the missing ones 0: every tile is still
+ * one fixed-length message, which is all NH's bound asks, and the AVX2
+ * kernel does a tile of any width in whole vectors (a masked load for the
+ * tail, which never reads past the tile). */
+struct nh_line {
+	const uint32_t *pixels;         /* the scanline */
+	const uint32_t *key;            /* the key row of this scanline within its tile */
+	uint32_t cols, tile_w, last_w;  /* tile columns; pixels in each, in the last */
+};
 
-	for (size_t i = 0; i < n; i += 2) {
-		a0 += (uint64_t)(uint32_t)(m[i] + k[i]) * (uint32_t)(m[i + 1] + k[i + 1]);
-		a1 += (uint64_t)(uint32_t)(m[i] + k[i + NH_SHIFT]) *
-		      (uint32_t)(m[i + 1] + k[i + 1 + NH_SHIFT]);
+static inline uint64_t nh_pair(uint32_t a, uint32_t b, uint32_t ka, uint32_t kb)
+{
+	return (uint64_t)(uint32_t)(a + ka) * (uint32_t)(b + kb);
+}
+
+/* Scalar: the same sums, in lane 0 (the value is the sum of the lanes). */
+static void nh_line_scalar(struct nh_lanes *acc, const struct nh_line *l)
+{
+	for (uint32_t c = 0; c < l->cols; c++) {
+		const uint32_t *m = l->pixels + (size_t)c * l->tile_w;
+		uint32_t w = c + 1 < l->cols ? l->tile_w : l->last_w, padded = (w + 7) & ~7u;
+		uint64_t a0 = 0, a1 = 0;
+
+		for (uint32_t i = 0; i < padded; i += 2) {
+			uint32_t x = i < w ? m[i] : 0, y = i + 1 < w ? m[i + 1] : 0;
+
+			a0 += nh_pair(x, y, l->key[i], l->key[i + 1]);
+			a1 += nh_pair(x, y, l->key[i + NH_SHIFT], l->key[i + 1 + NH_SHIFT]);
+		}
+		acc[c].lane[0][0] += a0;
+		acc[c].lane[1][0] += a1;
 	}
-	acc->lane[0][0] += a0;
-	acc->lane[1][0] += a1;
 }
 
 #if defined(__x86_64__)
 __attribute__((target("avx2")))
-static void nh_avx2(struct nh_lanes *acc, const uint32_t *m, const uint32_t *k, size_t n)
+static inline void nh_vec(__m256i d, const uint32_t *k, __m256i *a0, __m256i *a1)
 {
-	__m256i a0 = _mm256_loadu_si256((const __m256i *)acc->lane[0]);
-	__m256i a1 = _mm256_loadu_si256((const __m256i *)acc->lane[1]);
-	size_t i = 0;
+	__m256i t0 = _mm256_add_epi32(d, _mm256_loadu_si256((const __m256i *)k));
+	__m256i t1 = _mm256_add_epi32(d, _mm256_loadu_si256((const __m256i *)(k + NH_SHIFT)));
 
-	for (; i + 8 <= n; i += 8) {
-		__m256i d = _mm256_loadu_si256((const __m256i *)(m + i));
-		__m256i t0 = _mm256_add_epi32(d, _mm256_loadu_si256((const __m256i *)(k + i)));
-		__m256i t1 = _mm256_add_epi32(d, _mm256_loadu_si256((const __m256i *)(k + i + NH_SHIFT)));
+	/* pmuludq multiplies each 64-bit lane's low words: word 2j by 2j+1. */
+	*a0 = _mm256_add_epi64(*a0, _mm256_mul_epu32(t0, _mm256_srli_epi64(t0, 32)));
+	*a1 = _mm256_add_epi64(*a1, _mm256_mul_epu32(t1, _mm256_srli_epi64(t1, 32)));
+}
 
-		/* pmuludq multiplies each 64-bit lane's low words: word 2j by 2j+1. */
-		a0 = _mm256_add_epi64(a0, _mm256_mul_epu32(t0, _mm256_srli_epi64(t0, 32)));
-		a1 = _mm256_add_epi64(a1, _mm256_mul_epu32(t1, _mm256_srli_epi64(t1, 32)));
+__attribute__((target("avx2")))
+static void nh_line_avx2(struct nh_lanes *acc, const struct nh_line *l)
+{
+	for (uint32_t c = 0; c < l->cols; c++) {
+		const uint32_t *m = l->pixels + (size_t)c * l->tile_w;
+		uint32_t w = c + 1 < l->cols ? l->tile_w : l->last_w, i = 0;
+		__m256i a0 = _mm256_loadu_si256((const __m256i *)acc[c].lane[0]);
+		__m256i a1 = _mm256_loadu_si256((const __m256i *)acc[c].lane[1]);
+
+		for (; i + 8 <= w; i += 8)
+			nh_vec(_mm256_loadu_si256((const __m256i *)(m + i)), l->key + i, &a0, &a1);
+		if (i < w) {
+			__m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+			__m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w - i)), lane);
+
+			nh_vec(_mm256_maskload_epi32((const int *)(m + i), mask), l->key + i, &a0, &a1);
+		}
+		_mm256_storeu_si256((__m256i *)acc[c].lane[0], a0);
+		_mm256_storeu_si256((__m256i *)acc[c].lane[1], a1);
 	}
-	_mm256_storeu_si256((__m256i *)acc->lane[0], a0);
-	_mm256_storeu_si256((__m256i *)acc->lane[1], a1);
-	if (i < n)
-		nh_scalar(acc, m + i, k + i, n - i);
 }
 #endif
 
@@ -111,23 +144,18 @@ static struct memhash_value nh_value(const struct nh_lanes *acc)
 	return v;
 }
 
-/* Scanline y of tile column c, into acc. A scanline of an odd number of
- * pixels is padded with one zero pixel: every tile is still one fixed-length
- * message, which is all NH's bound asks. */
+/* Scanline y of tile columns [c0, c0 + n) of buf, into acc[0 .. n). */
 static void hash_line(const struct memhash_priv *p, const struct fb_geometry *g, const uint8_t *buf,
-		      uint32_t y, uint32_t c, struct nh_lanes *acc)
+		      uint32_t y, uint32_t c0, uint32_t n, struct nh_lanes *acc)
 {
-	const uint32_t *m = (const uint32_t *)(buf + (size_t)y * g->stride) + (size_t)c * g->tile_w;
-	const uint32_t *k = p->key + (size_t)(y % g->tile_h) * p->row_words;
-	uint32_t w = c + 1 < g->cols ? g->tile_w : g->width - c * g->tile_w;
-	uint32_t even = w & ~1u;
+	struct nh_line l = {
+		.pixels = (const uint32_t *)(buf + (size_t)y * g->stride) + (size_t)c0 * g->tile_w,
+		.key = p->key + (size_t)(y % g->tile_h) * p->row_words,
+		.cols = n, .tile_w = g->tile_w,
+		.last_w = c0 + n < g->cols ? g->tile_w : g->width - (g->cols - 1) * g->tile_w,
+	};
 
-	p->nh(acc, m, k, even);
-	if (w & 1) {
-		uint32_t last[2] = { m[even], 0 };
-
-		nh_scalar(acc, last, k + even, 2);
-	}
+	p->nh(acc, &l);
 }
 
 struct memhash_value memhash_tile(const struct strategy *s, const uint8_t *buf, size_t tile)
@@ -140,7 +168,7 @@ struct memhash_value memhash_tile(const struct strategy *s, const uint8_t *buf, 
 
 	memset(&acc, 0, sizeof(acc));
 	for (uint32_t y = row * g->tile_h; y < y1; y++)
-		hash_line(p, g, buf, y, c, &acc);
+		hash_line(p, g, buf, y, c, 1, &acc);
 	return nh_value(&acc);
 }
 
@@ -159,7 +187,7 @@ static int pick_kernel(struct strategy *s, struct memhash_priv *p)
 	__builtin_cpu_init();
 	if (!strcmp(want, "auto") || !strcmp(want, "avx2")) {
 		if (__builtin_cpu_supports("avx2")) {
-			p->nh = nh_avx2, p->path = "avx2";
+			p->nh = nh_line_avx2, p->path = "avx2";
 			return 0;
 		}
 		if (!strcmp(want, "avx2")) {
@@ -174,7 +202,7 @@ static int pick_kernel(struct strategy *s, struct memhash_priv *p)
 		return -1;
 	}
 #endif
-	p->nh = nh_scalar, p->path = "scalar";
+	p->nh = nh_line_scalar, p->path = "scalar";
 	return 0;
 }
 
@@ -207,9 +235,8 @@ static int memhash_init(struct strategy *s)
 	s->priv = p;
 	if (pick_kernel(s, p))
 		return -1;
-	p->row_words = (g->tile_w + 1) & ~1u;
-	/* + NH_SHIFT for the second iteration, + 2 for an odd scanline's pad pair. */
-	p->key_words = (size_t)p->row_words * g->tile_h + NH_SHIFT + 2;
+	p->row_words = (g->tile_w + 7) & ~7u;
+	p->key_words = (size_t)p->row_words * g->tile_h + NH_SHIFT;     /* + the second iteration's shift */
 	p->key = calloc(p->key_words, sizeof(uint32_t));
 	p->hash = calloc(g->ntiles, sizeof(*p->hash));
 	p->band = calloc(g->cols, sizeof(*p->band));
@@ -259,8 +286,7 @@ static int memhash_scan(struct strategy *s, struct dirty_set *out)
 
 		memset(p->band, 0, g->cols * sizeof(*p->band));
 		for (uint32_t y = y0; y < y1; y++)
-			for (uint32_t c = 0; c < g->cols; c++)
-				hash_line(p, g, s->be->vram, y, c, &p->band[c]);
+			hash_line(p, g, s->be->vram, y, 0, g->cols, p->band);
 		for (uint32_t c = 0; c < g->cols; c++) {
 			size_t tile = (size_t)row * g->cols + c;
 			struct memhash_value v = nh_value(&p->band[c]);

@@ -17,7 +17,6 @@ struct nh_lanes {
 	uint64_t lane[2][4];
 };
 
-typedef void (*nh_fn)(struct nh_lanes *acc, const uint32_t *m, const uint32_t *k, size_t n);
 
 /* The hash of tile `tile` of buf (a framebuffer of s's geometry), with s's
  * key and kernel. */
