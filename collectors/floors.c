@@ -25,6 +25,7 @@
 #include <immintrin.h>
 #endif
 
+#include "collectors/floors.h"
 #include "core/histogram.h"
 #include "core/run_state.h"
 
@@ -37,7 +38,6 @@ struct floors {
 	size_t other_len;
 	struct hist ns[FLOOR_KINDS];
 	unsigned taken;                 /* samples taken, both kinds */
-	bool avx2;
 	volatile uint64_t sink;
 };
 
@@ -104,20 +104,40 @@ static int floors_open(struct collector *c, struct run_state *rs)
 	}
 	for (int k = 0; k < FLOOR_KINDS; k++)
 		hist_init(&f->ns[k]);
-#if defined(__x86_64__)
-	__builtin_cpu_init();
-	f->avx2 = __builtin_cpu_supports("avx2");
-#endif
 	return EXIT_OK;
 }
 
-static uint64_t sample(const struct floors *f, enum floor_kind kind, const uint8_t *vram, size_t n)
+static bool have_avx2(void)
 {
 #if defined(__x86_64__)
-	if (f->avx2)
-		return kind == FLOOR_READ ? read_avx2(vram, n) : compare_avx2(vram, f->other, n);
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
+#else
+	return false;
 #endif
-	return kind == FLOOR_READ ? read_u64(vram, n) : compare_u64(vram, f->other, n);
+}
+
+uint64_t floor_read(const uint8_t *a, size_t n)
+{
+#if defined(__x86_64__)
+	if (have_avx2())
+		return read_avx2(a, n);
+#endif
+	return read_u64(a, n);
+}
+
+uint64_t floor_compare(const uint8_t *a, const uint8_t *b, size_t n)
+{
+#if defined(__x86_64__)
+	if (have_avx2())
+		return compare_avx2(a, b, n);
+#endif
+	return compare_u64(a, b, n);
+}
+
+const char *floor_method(void)
+{
+	return have_avx2() ? "avx2-loop" : "u64-loop";
 }
 
 /* Warm-up rounds only: the measured window is the strategy's alone. */
@@ -130,7 +150,8 @@ static void floors_before_round(struct collector *c, struct run_state *rs, bool 
 	if (measured || !f->other || f->taken >= FLOOR_KINDS * FLOORS_SAMPLES)
 		return;
 	t0 = clock_tsc();
-	f->sink += sample(f, kind, rs->be->vram, rs->geo.bytes);
+	f->sink += kind == FLOOR_READ ? floor_read(rs->be->vram, rs->geo.bytes) :
+				      floor_compare(rs->be->vram, f->other, rs->geo.bytes);
 	hist_add(&f->ns[kind], (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(clock_tsc() - t0)));
 	f->taken++;
 }
@@ -158,7 +179,7 @@ static json_t *floors_json(struct collector *c, const struct run_state *rs)
 	return json_pack("{s:b, s:o, s:o, s:s, s:I, s:s}", "available", 1,
 		"read", floor_json(&f->ns[FLOOR_READ], &rs->scan_ns),
 		"compare", floor_json(&f->ns[FLOOR_COMPARE], &rs->scan_ns),
-		"method", f->avx2 ? "avx2-loop" : "u64-loop",
+		"method", floor_method(),
 		"bytes", (json_int_t)rs->geo.bytes,
 		"definition", "in the warm-up, before a round's scan (one scan period idle): read = one "
 			      "streaming read of the run's VRAM mapping; compare = VRAM against a buffer "
