@@ -74,6 +74,7 @@ struct nh_line {
 	const uint32_t *pixels;         /* the scanline */
 	const uint32_t *key;            /* the key row of this scanline within its tile */
 	uint32_t cols, tile_w, last_w;  /* tile columns; pixels in each, in the last */
+	const uint32_t *end;            /* the buffer's end: no read goes past it */
 };
 
 static inline uint64_t nh_pair(uint32_t a, uint32_t b, uint32_t ka, uint32_t kb)
@@ -112,6 +113,19 @@ static inline void nh_vec(__m256i d, const uint32_t *k, __m256i *a0, __m256i *a1
 	*a1 = _mm256_add_epi64(*a1, _mm256_mul_epu32(t1, _mm256_srli_epi64(t1, 32)));
 }
 
+/* The tail of a tile's scanline: n < 8 words, the rest of the vector 0. A
+ * plain load and a mask where a whole vector's read stays inside the buffer
+ * (all but the last few pixels of it); a masked load there. */
+__attribute__((target("avx2")))
+static inline __m256i tail_load(const uint32_t *m, uint32_t n, bool overread_ok)
+{
+	__m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+
+	if (overread_ok)
+		return _mm256_and_si256(_mm256_loadu_si256((const __m256i *)m), mask);
+	return _mm256_maskload_epi32((const int *)m, mask);
+}
+
 __attribute__((target("avx2")))
 static void nh_line_avx2(struct nh_lanes *acc, const struct nh_line *l)
 {
@@ -123,16 +137,13 @@ static void nh_line_avx2(struct nh_lanes *acc, const struct nh_line *l)
 
 		for (; i + 8 <= w; i += 8)
 			nh_vec(_mm256_loadu_si256((const __m256i *)(m + i)), l->key + i, &a0, &a1);
-		if (i < w) {
-			__m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-			__m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w - i)), lane);
-
-			nh_vec(_mm256_maskload_epi32((const int *)(m + i), mask), l->key + i, &a0, &a1);
-		}
+		if (i < w)
+			nh_vec(tail_load(m + i, w - i, m + i + 8 <= l->end), l->key + i, &a0, &a1);
 		_mm256_storeu_si256((__m256i *)acc[c].lane[0], a0);
 		_mm256_storeu_si256((__m256i *)acc[c].lane[1], a1);
 	}
 }
+
 #endif
 
 static struct memhash_value nh_value(const struct nh_lanes *acc)
@@ -153,6 +164,7 @@ static void hash_line(const struct memhash_priv *p, const struct fb_geometry *g,
 		.key = p->key + (size_t)(y % g->tile_h) * p->row_words,
 		.cols = n, .tile_w = g->tile_w,
 		.last_w = c0 + n < g->cols ? g->tile_w : g->width - (g->cols - 1) * g->tile_w,
+		.end = (const uint32_t *)(buf + g->bytes),
 	};
 
 	p->nh(acc, &l);
