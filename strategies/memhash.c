@@ -144,6 +144,35 @@ static void nh_line_avx2(struct nh_lanes *acc, const struct nh_line *l)
 	}
 }
 
+
+/* One tile's scanline copied from src to dst and hashed from the very
+ * vectors stored: the hash is of the bytes now in the copy, with one read
+ * of VRAM. The tail is stored masked: a neighbour's copy is never touched. */
+__attribute__((target("avx2")))
+static void nh_copy_avx2(struct nh_lanes *acc, uint32_t *dst, const uint32_t *src, const uint32_t *key,
+			 uint32_t w)
+{
+	__m256i a0 = _mm256_loadu_si256((const __m256i *)acc->lane[0]);
+	__m256i a1 = _mm256_loadu_si256((const __m256i *)acc->lane[1]);
+	uint32_t i = 0;
+
+	for (; i + 8 <= w; i += 8) {
+		__m256i d = _mm256_loadu_si256((const __m256i *)(src + i));
+
+		_mm256_storeu_si256((__m256i *)(dst + i), d);
+		nh_vec(d, key + i, &a0, &a1);
+	}
+	if (i < w) {
+		__m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(w - i)),
+						  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+		__m256i d = _mm256_maskload_epi32((const int *)(src + i), mask);
+
+		_mm256_maskstore_epi32((int *)(dst + i), mask, d);
+		nh_vec(d, key + i, &a0, &a1);
+	}
+	_mm256_storeu_si256((__m256i *)acc->lane[0], a0);
+	_mm256_storeu_si256((__m256i *)acc->lane[1], a1);
+}
 #endif
 
 static struct memhash_value nh_value(const struct nh_lanes *acc)
@@ -279,6 +308,19 @@ static void take_tile(struct strategy *s, struct memhash_priv *p, size_t tile, u
 	size_t x = (size_t)c * g->tile_w * FB_BYTES_PER_PIXEL;
 	size_t n = c + 1 < g->cols ? (size_t)g->tile_w * FB_BYTES_PER_PIXEL : g->stride - x;
 
+#if defined(__x86_64__)
+	if (p->nh == nh_line_avx2) {
+		struct nh_lanes acc;
+
+		memset(&acc, 0, sizeof(acc));
+		for (uint32_t y = y0; y < y1; y++)
+			nh_copy_avx2(&acc, (uint32_t *)(void *)(p->copy + (size_t)y * g->stride + x),
+				     (const uint32_t *)(const void *)(s->be->vram + (size_t)y * g->stride + x),
+				     p->key + (size_t)(y - y0) * p->row_words, (uint32_t)(n / FB_BYTES_PER_PIXEL));
+		p->hash[tile] = nh_value(&acc);
+		return;
+	}
+#endif
 	for (uint32_t y = y0; y < y1; y++)
 		memcpy(p->copy + (size_t)y * g->stride + x, s->be->vram + (size_t)y * g->stride + x, n);
 	p->hash[tile] = memhash_tile(s, p->copy, tile);
