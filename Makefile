@@ -73,7 +73,7 @@ UNIT_TESTS := $(call test_bins,$(UNIT_TEST_SRC))
 E2E_TESTS  := $(call test_bins,$(E2E_TEST_SRC))
 
 .PHONY: all test unit-test e2e-test clean report linux-workloads
-all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
+all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload $(BUILD)/bin/db-bench-scan $(BUILD)/bin/db-bench-scan-asan
 
 # --- generated font -------------------------------------------------------
 $(BUILD)/bin/psf2c: tools/psf2c.c
@@ -131,6 +131,20 @@ $(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LIN
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST)
 linux-workloads: $(BUILD)/bin/db-workload
+
+# --- the content detectors outside KVM (README "Scans at the memory limit") ---
+# db-bench-scan links the detectors and the drawing, not KVM; `make bench-scan`
+# runs it on every workload under the machine lock into $(BENCH_SCAN_OUT).
+BENCH_SCAN_OUT ?= results/bench-scan-$(shell date -u +%Y%m%dT%H%MZ).json
+$(BUILD)/bin/db-bench-scan: tools/bench-scan/main.c $(HOST_OBJS) $(call draw_objs,$(BUILD)/host)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST)
+$(BUILD)/bin/db-bench-scan-asan: tools/bench-scan/main.c $(ASAN_OBJS) $(call draw_objs,$(BUILD)/asan)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST)
+.PHONY: bench-scan
+bench-scan: $(BUILD)/bin/db-bench-scan
+	flock /tmp/dirtybench-machine.lock $(BUILD)/bin/db-bench-scan --out $(BENCH_SCAN_OUT)
 
 # --- tests ----------------------------------------------------------------
 # Only the test's source and objects go to the compiler: its .d file adds the

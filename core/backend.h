@@ -52,6 +52,10 @@ struct backend_ops {
 	void *(*guest_ptr)(struct backend *be, uint64_t gpa, size_t len);
 	/* Drop the hypervisor's mappings of VRAM pages [first, first + n). */
 	int (*vram_invalidate)(struct backend *be, size_t first, size_t n);
+	/* The same by write-protecting the host mapping of those pages and
+	 * lifting it again at once (mprotect twice): the hypervisor's mappings go
+	 * (MMU notifier), the host's page table entries and pages stay. */
+	int (*vram_reprotect)(struct backend *be, size_t first, size_t n);
 	/* Make the guest re-walk its page tables (reload CR3) before returning. */
 	int (*guest_tlb_flush)(struct backend *be);
 	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
@@ -93,6 +97,7 @@ long backend_dirty_ring_harvest(struct backend *be, uint64_t *pages);
 int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
+int backend_vram_reprotect(struct backend *be, size_t first, size_t n);
 int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);

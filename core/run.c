@@ -117,8 +117,12 @@ static int missed_check(struct run_state *rs)
  * tiles first, as a consumer would take them. */
 static int scan_round(struct run_state *rs, bool measured)
 {
-	double cpu0 = thread_cpu_s();
-	uint64_t start = clock_tsc(), end;
+	double cpu0;
+	uint64_t start, end;
+
+	collectors_before_round(rs, measured);
+	cpu0 = thread_cpu_s();
+	start = clock_tsc();
 
 	if (strategy_scan(&rs->strategy, &rs->dirty))
 		return run_fail(rs, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,

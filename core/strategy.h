@@ -15,6 +15,7 @@
 
 #include "core/backend.h"
 #include "core/fbgeom.h"
+#include "core/page_tiles.h"
 
 /* What one scan round found. A page-granular strategy sets pages and
  * has_pages; the harness turns pages into tiles with the real stride. */
@@ -104,6 +105,7 @@ struct strategy {
 	void *priv;
 	size_t memory_bytes;    /* what the strategy allocated for tracking */
 	uint64_t round_period_ns; /* the harness's interval between scans; 0: unknown */
+	struct page_tile_map tile_map;  /* the harness's page -> tile table */
 	char error[256];
 };
 

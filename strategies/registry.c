@@ -6,6 +6,7 @@
 extern const struct strategy_ops strategy_none;
 extern const struct strategy_ops strategy_memcmp;
 extern const struct strategy_ops strategy_memcmp_qemu;
+extern const struct strategy_ops strategy_memhash;
 extern const struct strategy_ops strategy_logdirty;
 extern const struct strategy_ops strategy_logdirty_manual;
 extern const struct strategy_ops strategy_dirtyring;
@@ -18,6 +19,7 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
 	&strategy_memcmp,
 	&strategy_memcmp_qemu,
+	&strategy_memhash,
 	&strategy_logdirty,
 	&strategy_logdirty_manual,
 	&strategy_dirtyring,
