@@ -249,6 +249,7 @@ long display_link_scan(struct display_link *l, uint64_t *pages, size_t npages)
 	l->rounds++;
 	l->cpu_ns += l->msg->cpu_ns;
 	l->ioctls += l->msg->ioctls;
+	l->vec_full += l->msg->vec_full;
 	l->wp_calls += l->msg->wp_calls;
 	return set;
 }

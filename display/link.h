@@ -21,7 +21,7 @@ struct display_link {
 	uint32_t uid, gid;              /* what it runs as, after its drop */
 	bool no_new_privs;
 	struct display_reply *msg;      /* receive buffer */
-	uint64_t rounds, cpu_ns, ioctls, wp_calls;
+	uint64_t rounds, cpu_ns, ioctls, vec_full, wp_calls;
 	double cpu_s_at_stop;           /* from /proc/PID/stat at stop; -1: unknown */
 	char error[256];
 };

@@ -115,7 +115,7 @@ static int receive_hello(struct display *d, struct display_hello *h, char *why, 
 static int serve_round(struct display *d, uint64_t round)
 {
 	struct pms_tracker *t = &d->tracker;
-	uint64_t cpu0 = cpu_ns(), ioctls0 = t->ioctls;
+	uint64_t cpu0 = cpu_ns(), ioctls0 = t->ioctls, full0 = t->vec_full;
 	bool reprotect = d->order == DISPLAY_ORDER_REPROTECT;
 	int failed = pms_scan(t, reprotect);
 	size_t sent = 0;
@@ -124,6 +124,7 @@ static int serve_round(struct display *d, uint64_t round)
 		failed = pms_writeprotect_ranges(t, d->uffd);
 	d->reply->round = round;
 	d->reply->ioctls = t->ioctls - ioctls0;
+	d->reply->vec_full = t->vec_full - full0;
 	d->reply->wp_calls = reprotect || failed ? 0 : t->nranges;
 	if (failed) {
 		d->reply->last = 1;

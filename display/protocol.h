@@ -67,6 +67,7 @@ struct display_reply {
 	uint64_t round;
 	uint64_t cpu_ns;                /* the display's CPU time for this round (last message) */
 	uint64_t ioctls;                /* PAGEMAP_SCAN calls for this round */
+	uint64_t vec_full;              /* of which filled the vector (the walk resumed) */
 	uint64_t wp_calls;              /* UFFDIO_WRITEPROTECT calls for this round */
 	char error[200];
 	struct pms_range ranges[];

@@ -198,14 +198,15 @@ static json_t *display_block(struct uffd_priv *p)
 	struct display_link *l = &p->link;
 	double cpu_s = display_link_cpu_s(l);
 
-	return json_pack("{s:i, s:s, s:i, s:i, s:b, s:o, s:f, s:o, s:I, s:I}",
+	return json_pack("{s:i, s:s, s:i, s:i, s:b, s:o, s:f, s:o, s:I, s:I, s:I}",
 			 "pid", (int)l->started_pid, "exe", l->exe, "uid", (int)l->uid, "gid", (int)l->gid,
 			 "no_new_privs", l->no_new_privs,
 			 "cpu_s", cpu_s >= 0 ? json_real(cpu_s) : json_null(),
 			 "scan_cpu_s", (double)l->cpu_ns / 1e9,
 			 "scan_cpu_us_per_round", l->rounds ? json_real((double)l->cpu_ns / 1e3 / (double)l->rounds)
 							    : json_null(),
-			 "pagemap_scan_calls", (json_int_t)l->ioctls, "writeprotect_calls", (json_int_t)l->wp_calls);
+			 "pagemap_scan_calls", (json_int_t)l->ioctls, "vec_full_calls", (json_int_t)l->vec_full,
+			 "writeprotect_calls", (json_int_t)l->wp_calls);
 }
 
 static void uffd_report(struct strategy *s, json_t *obj)
