@@ -276,6 +276,76 @@ static void test_display_killed(void **state)
 	assert_int_not_equal(kill(display, 0), 0);       /* reaped, not left behind */
 }
 
+/* A display process that stops answering (SIGSTOP) fails the run too, and
+ * run-bench still takes it down. */
+static void test_display_stopped(void **state)
+{
+	struct background b;
+	char err[4096];
+	pid_t display;
+	int status;
+
+	(void)state;
+	skip_without_kvm();
+	start_background(&b, "6");
+	display = find_display(b.pid);
+	if (!display) {
+		status = finish_background(&b, err, sizeof(err));
+		if (status == 4) {
+			print_message("skipped: %s", err);
+			skip();
+		}
+		fail_msg("no display process appeared (run-bench exit %d: %s)", status, err);
+	}
+	assert_int_equal(kill(display, SIGSTOP), 0);
+	status = finish_background(&b, err, sizeof(err));
+	assert_int_equal(status, 1);
+	assert_int_equal(e2e_lines(err), 1);
+	assert_non_null(strstr(err, "did not answer"));
+	assert_int_not_equal(access(b.out, F_OK), 0);
+	assert_int_not_equal(kill(display, 0), 0);
+}
+
+/* run-bench killed outright cannot reap it: the parent-death signal the
+ * display process set after dropping its privileges ends it. */
+static void test_vmm_killed(void **state)
+{
+	struct background b;
+	char err[4096];
+	pid_t display;
+	int gone = 0;
+
+	(void)state;
+	skip_without_kvm();
+	start_background(&b, "6");
+	display = find_display(b.pid);
+	if (!display) {
+		int status = finish_background(&b, err, sizeof(err));
+
+		if (status == 4) {
+			print_message("skipped: %s", err);
+			skip();
+		}
+		fail_msg("no display process appeared (run-bench exit %d: %s)", status, err);
+	}
+	assert_int_equal(kill(b.pid, SIGKILL), 0);
+	assert_int_equal(finish_background(&b, err, sizeof(err)), -1);
+	unlink(b.out);
+	/* Reparented to init (or a subreaper), which reaps it once it dies. */
+	for (int i = 0; i < 300 && !gone; i++) {
+		char path[64], buf[512] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)display);
+		f = fopen(path, "r");
+		gone = !f || !fgets(buf, sizeof(buf), f) || !strstr(buf, "(db-display") || strstr(buf, ") Z ");
+		if (f)
+			fclose(f);
+		usleep(10000);
+	}
+	assert_true(gone);
+}
+
 static void test_softdirty_refused_here(void **state)
 {
 	struct e2e_run r;
@@ -353,6 +423,8 @@ int main(void)
 	}
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_display_isolated);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_display_killed);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_display_stopped);
+	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_vmm_killed);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_softdirty_refused_here);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_refused_on_xen);
 	tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_bad_options);
