@@ -52,7 +52,8 @@ static int find_exe(struct display_link *l)
 	}
 	self[n] = '\0';
 	slash = strrchr(self, '/');
-	*slash = '\0';
+	if (slash)
+		*slash = '\0';
 	snprintf(l->exe, sizeof(l->exe), "%s/%s", self, DISPLAY_EXE);
 	if (access(l->exe, X_OK)) {
 		snprintf(l->error, sizeof(l->error), "the display process %.160s: %s (make builds it)", l->exe,

@@ -99,7 +99,8 @@ static int receive_hello(struct display *d, struct display_hello *h, char *why, 
 		return -1;
 	}
 	c = CMSG_FIRSTHDR(&msg);
-	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+	if (!(msg.msg_flags & MSG_CTRUNC) && c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(int)) && c->cmsg_len <= CMSG_LEN(sizeof(fds)))
 		memcpy(fds, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0));
 	d->pagemap_fd = fds[0];
 	d->uffd = fds[1];
@@ -183,7 +184,7 @@ int main(int argc, char **argv)
 		return send_reply(&d, DISPLAY_ARMED, ENOMEM, 0, d.tracker.error), 1;
 	/* The first scan reports every page (none was protected): arm with it. */
 	if (pms_scan(&d.tracker, true))
-		return send_reply(&d, DISPLAY_ARMED, errno, 0, d.tracker.error), 1;
+		return send_reply(&d, DISPLAY_ARMED, errno ? errno : EIO, 0, d.tracker.error), 1;
 	if (send_reply(&d, DISPLAY_ARMED, 0, 0, NULL))
 		return 1;
 	status = serve(&d);
