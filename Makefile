@@ -76,8 +76,7 @@ UNIT_TESTS := $(call test_bins,$(UNIT_TEST_SRC))
 E2E_TESTS  := $(call test_bins,$(E2E_TEST_SRC))
 
 .PHONY: all test unit-test e2e-test clean report linux-workloads
-all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload \
-	$(BUILD)/bin/db-display $(BUILD)/bin/db-display-asan
+all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
 
 # --- generated font -------------------------------------------------------
 $(BUILD)/bin/psf2c: tools/psf2c.c
@@ -131,6 +130,8 @@ $(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/core/main.o
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
 
 # --- uffd-wp's display process: run-bench runs the one beside it ------------
+all: $(BUILD)/bin/db-display $(BUILD)/bin/db-display-asan
+
 $(BUILD)/bin/db-display: $(patsubst %.c,$(BUILD)/host/%.o,$(DISPLAY_SCAN_SRC) display/main.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $^
