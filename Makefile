@@ -37,10 +37,13 @@ XEN_GUEST_SRC   := workloads/xen/absent.c
 XEN_LDLIBS      :=
 endif
 
+# display/: uffd-wp's display process (db-display) and run-bench's side of it.
+DISPLAY_SCAN_SRC := display/pagemap_scan.c
+DISPLAY_LINK_SRC := $(DISPLAY_SCAN_SRC) display/link.c
 # The folders are the architecture (README "Architecture"): core/ drives a run,
 # backends/ run the guest, collectors/ measure around it, vnc/ serves it.
 BENCH_SRC    := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard backends/kvm/*.c) \
-	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(XEN_BENCH_SRC)
+	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(DISPLAY_LINK_SRC) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
 # The workload catalog (names, options, frame rates: workloads/workload.h) is
 # all run-bench links of the workloads. Their drawing and its library are
@@ -125,6 +128,17 @@ $(BUILD)/bin/run-bench: $(HOST_OBJS) $(BUILD)/host/core/main.o
 $(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/core/main.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
+
+# --- uffd-wp's display process: run-bench runs the one beside it ------------
+all: $(BUILD)/bin/db-display $(BUILD)/bin/db-display-asan
+
+$(BUILD)/bin/db-display: $(patsubst %.c,$(BUILD)/host/%.o,$(DISPLAY_SCAN_SRC) display/main.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $^
+
+$(BUILD)/bin/db-display-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(DISPLAY_SCAN_SRC) display/main.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^
 
 # --- the workloads as an ordinary Linux program ----------------------------
 $(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LINUXRT_SRC) $(XEN_GUEST_SRC) workloads/linux/main.c)

@@ -26,6 +26,10 @@ enum backend_feature {
 	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
 	BACKEND_VRAM_WRITE_TRAP  = 1u << 7, /* write-protect VRAM, learn of the first write */
 	BACKEND_GUEST_EVENTS     = 1u << 8, /* wake a sleeping guest; wait for its notification */
+	/* The guest's VRAM writes go through this process's own page tables of
+	 * be->vram (a VMM's mapping), so the kernel's per-process write
+	 * tracking (userfaultfd write-protect, soft-dirty) sees them. */
+	BACKEND_VRAM_HOST_PTES   = 1u << 9,
 };
 
 struct backend;

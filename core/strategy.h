@@ -53,7 +53,8 @@ struct strategy_ops {
 	const char *name;
 	const char *description;
 	unsigned needs;         /* enum backend_feature bits */
-	/* Optional: false with a reason when this host cannot run it. */
+	/* Optional: false with a reason when this host cannot run it (exit 4).
+	 * backend_probe calls it before boot with be NULL; init, with the back end. */
 	bool (*supported)(const struct backend *be, char *why, size_t len);
 	/* Optional: allocate, read options (strategy_opt_*). */
 	int (*init)(struct strategy *s);

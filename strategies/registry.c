@@ -14,6 +14,8 @@ extern const struct strategy_ops strategy_ptebits;
 extern const struct strategy_ops strategy_ptebits_hybrid;
 extern const struct strategy_ops strategy_pvbitmap;
 extern const struct strategy_ops strategy_pvbitmap_fine;
+extern const struct strategy_ops strategy_uffd_wp;
+extern const struct strategy_ops strategy_softdirty;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
@@ -27,5 +29,7 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_ptebits_hybrid,
 	&strategy_pvbitmap,
 	&strategy_pvbitmap_fine,
+	&strategy_uffd_wp,
+	&strategy_softdirty,
 	NULL,
 };

@@ -233,7 +233,7 @@ const struct backend_ops kvm_backend_ops = {
 			   "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (MANUAL_DIRTY_LOG_PROTECT2, INITIALLY_SET)" },
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
-		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS,
+		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS | BACKEND_VRAM_HOST_PTES,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
