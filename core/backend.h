@@ -26,6 +26,7 @@ enum backend_feature {
 	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
 	BACKEND_VRAM_WRITE_TRAP  = 1u << 7, /* write-protect VRAM, learn of the first write */
 	BACKEND_GUEST_EVENTS     = 1u << 8, /* wake a sleeping guest; wait for its notification */
+	BACKEND_DOORBELL         = 1u << 9, /* a pollable fd the guest's DB_UCALL_DOORBELL signals */
 };
 
 struct backend;
@@ -63,6 +64,12 @@ struct backend_ops {
 	 * 0 timed out, -1 error. A notification nobody waited for stays pending. */
 	int (*guest_kick)(struct backend *be);
 	int (*guest_wait_notify)(struct backend *be, long timeout_us);
+	/* The doorbell (DB_UCALL_DOORBELL, any queue): an eventfd-like fd that
+	 * polls readable after a ring and is drained by reading 8 bytes (the
+	 * count of rings since the last read). Owned by the back end. Separate
+	 * from guest_wait_notify's, so pvbitmap's synchronous wait never eats
+	 * a doorbell, nor a doorbell round its answer. -1 with be->error. */
+	int (*doorbell_fd)(struct backend *be);
 };
 
 struct backend {
@@ -97,6 +104,7 @@ int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);
 int backend_guest_wait_notify(struct backend *be, long timeout_us);
+int backend_doorbell_fd(struct backend *be);
 
 struct run_options;
 struct strategy_ops;

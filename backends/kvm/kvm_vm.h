@@ -42,6 +42,7 @@ struct kvm_vm {
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
 	int kick_fd;                    /* eventfd: wakes a sleeping guest (guest_kick) */
 	int notify_fd;                  /* eventfd: the guest made DB_UCALL_NOTIFY */
+	int doorbell_fd;                /* eventfd: the guest made DB_UCALL_DOORBELL */
 	char error[512];
 };
 

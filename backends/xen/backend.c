@@ -57,5 +57,9 @@ const char *xen_backend_unsupported(unsigned needs)
 	if (missing & (BACKEND_VRAM_WRITE_TRAP | BACKEND_VRAM_INVALIDATE))
 		return "dom0 cannot be told of a domU's first write to VRAM (its only write protection of "
 		       "domU RAM is log-dirty, read by polling a hypercall every round, which is the logdirty strategy)";
+	if (missing & BACKEND_DOORBELL)
+		return "the Xen back end has no doorbell yet: the ring pages would have to be granted by the "
+		       "domU and an event channel bound to a pollable fd in dom0, as pvbitmap's are "
+		       "(backends/xen/pv.c, workloads/xen/pv.c); not built";
 	return missing ? "the Xen back end lacks a feature this strategy needs" : NULL;
 }
