@@ -31,7 +31,10 @@
 #include "core/histogram.h"
 #include "include/protocol.h"
 
-#define ORACLE_HISTORY 256
+/* Rounds kept: a frame's window must lie within them. Doorbell rounds
+ * (--wake) come up to --max-event-rate (10 kHz by default) while a frame is
+ * drawn: 1024 covers a frame drawn in 100 ms at that rate. */
+#define ORACLE_HISTORY 1024
 #define ORACLE_PENDING 512
 #define ORACLE_HELD 16          /* frames awaiting later frames (above); more: a miss */
 

@@ -176,6 +176,10 @@ struct db_pvrects {
 	uint64_t waits;                 /* commits that waited for room (the box had to go out) */
 	uint64_t notifications;         /* doorbells rung */
 	uint64_t frames;                /* frames committed */
+	/* The guest stopped while its box waited for room: the box, then closed. */
+	struct db_rect closing_box;
+	volatile uint32_t closed;
+	uint32_t pad3;
 	struct db_pvrects_event ring[DB_PVRECTS_RING_MAX];
 };
 
@@ -227,6 +231,7 @@ struct db_vgpu {
 	uint64_t kicks, kicks_suppressed, commands, frames;
 	uint64_t ring_full;             /* commits that found too few free descriptors */
 	uint64_t ring_full_timeouts;    /* ... and gave up after wait_us: resync */
+	uint64_t resync_frames;         /* frames delivered by resync instead of commands */
 	uint64_t merges;                /* rectangles merged into another */
 	struct db_vgpu_desc desc[DB_VGPU_QUEUE_MAX];
 	struct {                        /* struct virtq_avail: the driver's */

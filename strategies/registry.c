@@ -13,6 +13,8 @@ extern const struct strategy_ops strategy_ptebits;
 extern const struct strategy_ops strategy_ptebits_hybrid;
 extern const struct strategy_ops strategy_pvbitmap;
 extern const struct strategy_ops strategy_pvbitmap_fine;
+extern const struct strategy_ops strategy_pvrects;
+extern const struct strategy_ops strategy_virtio_gpu;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
@@ -25,5 +27,7 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_ptebits_hybrid,
 	&strategy_pvbitmap,
 	&strategy_pvbitmap_fine,
+	&strategy_pvrects,
+	&strategy_virtio_gpu,
 	NULL,
 };
