@@ -20,9 +20,12 @@
  * A raised `resync` (the guest gave up waiting for descriptors) is a
  * whole-screen transfer and flush.
  *
- * `stall_after` (a test aid) makes the device stop popping commands after that
- * many: the guest must fall back (bounded wait, resync), never hang, and the
- * oracle still sees every change.
+ * `stall_after` (a test aid) makes the device stop returning descriptors after
+ * that many commands: it still executes what it pops, but its completion path
+ * hangs (QEMU holds commands while a fence or a blocked renderer is pending,
+ * virtio_gpu_process_cmdq). The guest runs out of descriptors and must fall
+ * back (bounded wait, then resync), never hang, and the oracle still sees
+ * every change.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +43,7 @@ struct vgpu {
 	long stall_after;               /* -1: never */
 	/* counters */
 	uint64_t commands, transfers, flushes, bytes_transferred, resyncs, used_notifications;
-	uint64_t stalled_rounds;
+	uint64_t stalled_rounds, descriptors_held;
 };
 
 static const struct strategy_option_spec vgpu_options[] = {
@@ -53,7 +56,7 @@ static const struct strategy_option_spec vgpu_options[] = {
 	{ .name = "wait_us", .type = STRATEGY_OPT_INT, .def = "2000", .min = 1, .max = 1000000,
 	  .help = "the guest's bound on waiting for free descriptors, then a whole-screen resync" },
 	{ .name = "stall_after", .type = STRATEGY_OPT_INT, .def = "-1", .min = -1, .max = 1000000000,
-	  .help = "test aid: the device stops consuming after this many commands (-1: never)" },
+	  .help = "test aid: the device stops returning descriptors after this many commands (-1: never)" },
 	{ .name = NULL },
 };
 
@@ -136,6 +139,11 @@ static int vgpu_command(struct strategy *s, struct vgpu *v, const struct db_vgpu
 	return 0;
 }
 
+static bool vgpu_stalled(const struct vgpu *v)
+{
+	return v->stall_after >= 0 && v->commands > (uint64_t)v->stall_after;
+}
+
 /* Pop one available buffer, read the command through its descriptor, push it used. */
 static int vgpu_pop(struct strategy *s, struct vgpu *v, uint64_t *tiles)
 {
@@ -155,15 +163,14 @@ static int vgpu_pop(struct strategy *s, struct vgpu *v, uint64_t *tiles)
 	v->last_avail++;
 	if (vgpu_command(s, v, &c, tiles))
 		return -1;
+	if (vgpu_stalled(v)) {
+		v->descriptors_held++;          /* never returned: the guest has one less */
+		return 0;
+	}
 	q->used.ring[v->used_idx % v->size].id = id;
 	q->used.ring[v->used_idx % v->size].len = 0;
 	v->used_idx++;
 	return 0;
-}
-
-static bool vgpu_stalled(const struct vgpu *v)
-{
-	return v->stall_after >= 0 && v->commands >= (uint64_t)v->stall_after;
 }
 
 static int vgpu_consume(struct strategy *s, struct vgpu *v, uint64_t *tiles)
@@ -176,12 +183,10 @@ static int vgpu_consume(struct strategy *s, struct vgpu *v, uint64_t *tiles)
 
 		if ((uint16_t)(avail - v->last_avail) > v->size)
 			return vgpu_bad(s, "virtio-gpu: avail index %u is more than a queue (%u) ahead", avail, v->size);
-		while (v->last_avail != avail && !vgpu_stalled(v))
+		while (v->last_avail != avail)
 			if (vgpu_pop(s, v, tiles))
 				return -1;
 		__atomic_store_n(&q->used.idx, v->used_idx, __ATOMIC_RELEASE);
-		if (vgpu_stalled(v))
-			break;
 		__atomic_store_n(&q->used.avail_event, v->last_avail, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&q->avail.idx, __ATOMIC_ACQUIRE) == v->last_avail)
 			break;
@@ -256,6 +261,7 @@ static void vgpu_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "resyncs", json_integer((json_int_t)v->resyncs));
 	json_object_set_new(obj, "used_notifications", json_integer((json_int_t)v->used_notifications));
 	json_object_set_new(obj, "stalled_rounds", json_integer((json_int_t)v->stalled_rounds));
+	json_object_set_new(obj, "descriptors_held", json_integer((json_int_t)v->descriptors_held));
 }
 
 const struct strategy_ops strategy_virtio_gpu = {
