@@ -132,6 +132,8 @@ static int pvrects_scan(struct strategy *s, struct dirty_set *out)
 	p->up_fullscreen = false;
 	if (pvrects_consume(s, p, out->tiles))
 		return -1;
+	/* After consume's fence: a guest that set waiting before we published
+	 * out_cons is seen here, or it sees the room itself. */
 	if (__atomic_load_n(&p->pg->waiting, __ATOMIC_ACQUIRE)) {
 		p->room_kicks++;
 		if (backend_guest_kick(s->be))

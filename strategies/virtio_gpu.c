@@ -187,7 +187,8 @@ static int vgpu_consume(struct strategy *s, struct vgpu *v, uint64_t *tiles)
 			if (vgpu_pop(s, v, tiles))
 				return -1;
 		__atomic_store_n(&q->used.idx, v->used_idx, __ATOMIC_RELEASE);
-		__atomic_store_n(&q->used.avail_event, v->last_avail, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&q->used.avail_event, v->last_avail, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* the guest: avail.idx, fence, avail_event */
 		if (__atomic_load_n(&q->avail.idx, __ATOMIC_ACQUIRE) == v->last_avail)
 			break;
 	}

@@ -125,7 +125,8 @@ static void pvrects_wait_room(void)
 			pr.pending = (struct pvbox){ 0 };
 			return;
 		}
-		__atomic_store_n(&pg->waiting, 1, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&pg->waiting, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* the host: out_cons, fence, waiting */
 		if (pvrects_full()) {
 			pg->notifications++;
 			pr.port->doorbell(DB_DOORBELL_PVRECTS);

@@ -121,7 +121,8 @@ static int vgpu_wait_room(uint32_t need)
 	uint64_t deadline = pv_tsc() + vg.wait_cycles, now;
 
 	for (;;) {
-		__atomic_store_n(&vg.q->avail.used_event, vg.last_used, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&vg.q->avail.used_event, vg.last_used, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);        /* the host: used.idx, fence, used_event */
 		vgpu_reclaim();
 		if (vg.nfree >= need)
 			return 1;
