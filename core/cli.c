@@ -29,7 +29,7 @@ static const char usage_text[] =
 "                    then only at the watchdog's pace) or both (default: both for\n"
 "                    strategies with a doorbell, timer for the others)\n"
 "  --max-event-rate HZ  doorbell rounds at most this often, kicks in between\n"
-"                    coalesced (default 10000; 0: no bound)\n"
+"                    coalesced (default 2000; 0: no bound)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
@@ -188,7 +188,7 @@ static void defaults(struct run_options *o, int argc, char **argv)
 	o->warmup_s = 1;
 	o->rate_hz = 60;
 	o->phase_sweep_s = 2;
-	o->max_event_rate_hz = 10000;   /* the oracle's history: core/oracle.h ORACLE_HISTORY */
+	o->max_event_rate_hz = 2000;    /* --rate's bound; the oracle's history: core/oracle.h ORACLE_HISTORY */
 	o->width = 1920;
 	o->height = 1080;
 	o->seed = 1;
