@@ -361,7 +361,7 @@ static int prepare(struct run_state *rs)
 	rs->wake = opt->wake != RUN_WAKE_DEFAULT ? opt->wake :
 		   rs->sops->wakes_on_doorbell ? RUN_WAKE_BOTH : RUN_WAKE_TIMER;
 	if (rs->wake != RUN_WAKE_TIMER && !rs->sops->wakes_on_doorbell)
-		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: strategy %s rings no doorbell (--list: needs doorbell)",
+		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: strategy %s rings no doorbell (--list --json: no \"doorbell\" in its needs)",
 				rs->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->sops->name);
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
