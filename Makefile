@@ -50,9 +50,11 @@ STRATEGY_SRC := $(wildcard strategies/*.c)
 # linked into every runtime that draws: the guest, db-workload, the tests; the
 # PV front end only where a guest runs it (micro-VM, Xen domU).
 CATALOG_SRC  := workloads/catalog.c workloads/options.c workloads/lib/fmt.c
-DRAW_SRC     := $(filter-out $(CATALOG_SRC) workloads/lib/pvfront.c,$(wildcard workloads/*.c) $(wildcard workloads/lib/*.c))
+# The micro-VM's ring front ends (pvrects, virtio-gpu): its guest only.
+RING_FRONT_SRC := workloads/lib/pvrects_front.c workloads/lib/vgpu_front.c
+DRAW_SRC     := $(filter-out $(CATALOG_SRC) workloads/lib/pvfront.c $(RING_FRONT_SRC),$(wildcard workloads/*.c) $(wildcard workloads/lib/*.c))
 WORKLOAD_SRC := $(CATALOG_SRC) $(DRAW_SRC)
-GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S) workloads/lib/pvfront.c
+GUEST_SRC    := $(wildcard workloads/guest/*.c) $(wildcard workloads/guest/*.S) workloads/lib/pvfront.c $(RING_FRONT_SRC)
 LINUXRT_SRC  := $(filter-out workloads/linux/main.c,$(wildcard workloads/linux/*.c))
 # tests/unit/ need neither /dev/kvm nor run-bench; tests/e2e/ boot VMs or run
 # run-bench or db-workload; tests/lib/ is linked into both.

@@ -78,3 +78,8 @@ int backend_guest_wait_notify(struct backend *be, long timeout_us)
 {
 	return CALL_HOOK(be, guest_wait_notify, be, timeout_us);
 }
+
+int backend_doorbell_fd(struct backend *be)
+{
+	return CALL_HOOK(be, doorbell_fd, be);
+}

@@ -30,6 +30,7 @@ enum backend_feature {
 	 * be->vram (a VMM's mapping), so the kernel's per-process write
 	 * tracking (userfaultfd write-protect, soft-dirty) sees them. */
 	BACKEND_VRAM_HOST_PTES   = 1u << 9,
+	BACKEND_DOORBELL         = 1u << 10, /* a pollable fd the guest's DB_UCALL_DOORBELL signals */
 };
 
 struct backend;
@@ -71,6 +72,12 @@ struct backend_ops {
 	 * 0 timed out, -1 error. A notification nobody waited for stays pending. */
 	int (*guest_kick)(struct backend *be);
 	int (*guest_wait_notify)(struct backend *be, long timeout_us);
+	/* The doorbell (DB_UCALL_DOORBELL, any queue): an eventfd-like fd that
+	 * polls readable after a ring and is drained by reading 8 bytes (the
+	 * count of rings since the last read). Owned by the back end. Separate
+	 * from guest_wait_notify's, so pvbitmap's synchronous wait never eats
+	 * a doorbell, nor a doorbell round its answer. -1 with be->error. */
+	int (*doorbell_fd)(struct backend *be);
 };
 
 struct backend {
@@ -106,6 +113,7 @@ int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);
 int backend_guest_wait_notify(struct backend *be, long timeout_us);
+int backend_doorbell_fd(struct backend *be);
 
 struct run_options;
 struct strategy_ops;

@@ -25,6 +25,11 @@ static const char usage_text[] =
 "  --phase-sweep S   the scan clock runs a little fast so its phase against the\n"
 "                    guest's frame clock turns once every S seconds, like two\n"
 "                    unsynchronised clocks (default 2; 0 locks them)\n"
+"  --wake W          what starts a round: timer, doorbell (the guest's; the timer\n"
+"                    then only at the watchdog's pace) or both (default: both for\n"
+"                    strategies with a doorbell, timer for the others)\n"
+"  --max-event-rate HZ  doorbell rounds at most this often, kicks in between\n"
+"                    coalesced (default 2000; 0: no bound)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
@@ -137,7 +142,7 @@ enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OP
        OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
        OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_PASSWORD_FILE,
        OPT_VNC_ENCODING, OPT_VNC_DUMP,
-       OPT_BACKEND, OPT_DOMAIN };
+       OPT_BACKEND, OPT_DOMAIN, OPT_WAKE, OPT_MAX_EVENT_RATE };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -169,6 +174,8 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "wake", required_argument, NULL, OPT_WAKE },
+	{ "max-event-rate", required_argument, NULL, OPT_MAX_EVENT_RATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -181,6 +188,7 @@ static void defaults(struct run_options *o, int argc, char **argv)
 	o->warmup_s = 1;
 	o->rate_hz = 60;
 	o->phase_sweep_s = 2;
+	o->max_event_rate_hz = 2000;    /* --rate's bound; the oracle's history: core/oracle.h ORACLE_HISTORY */
 	o->width = 1920;
 	o->height = 1080;
 	o->seed = 1;
@@ -357,6 +365,17 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_BACKEND: case OPT_DOMAIN:
 		return parse_backend(o, opt, arg, err, len);
 	case OPT_HELP: cli->action = CLI_HELP; return 0;
+	case OPT_WAKE:
+		if (!strcmp(arg, "timer"))
+			return o->wake = RUN_WAKE_TIMER, 0;
+		if (!strcmp(arg, "doorbell"))
+			return o->wake = RUN_WAKE_DOORBELL, 0;
+		if (!strcmp(arg, "both"))
+			return o->wake = RUN_WAKE_BOTH, 0;
+		return bad(err, len, "--wake %s: want timer, doorbell or both", arg);
+	case OPT_MAX_EVENT_RATE:
+		return parse_double(arg, 0, 100000, &o->max_event_rate_hz) ?
+		       bad(err, len, "--max-event-rate %s: want 0 (no bound) or rounds per second up to 100000", arg) : 0;
 	case OPT_VNC: case OPT_VNC_NO_CLIENT: case OPT_VNC_LISTEN: case OPT_VNC_PASSWORD:
 	case OPT_VNC_PASSWORD_FILE: case OPT_VNC_ENCODING: case OPT_VNC_DUMP:
 		return parse_vnc(o, opt, (char *)arg, err, len);

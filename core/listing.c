@@ -29,6 +29,7 @@ static const struct {
 	{ BACKEND_VRAM_WRITE_TRAP, "vram_write_trap" },
 	{ BACKEND_GUEST_EVENTS, "guest_events" },
 	{ BACKEND_VRAM_HOST_PTES, "vram_host_ptes" },
+	{ BACKEND_DOORBELL, "doorbell" },
 };
 
 const char *listing_feature_name(unsigned feature)

@@ -8,6 +8,9 @@
 #include "core/status.h"
 
 enum run_backend { RUN_BACKEND_KVM = 0, RUN_BACKEND_XEN };
+/* What starts a scan round (--wake). DEFAULT: BOTH for a strategy that rings
+ * a doorbell, TIMER for the others. */
+enum run_wake { RUN_WAKE_DEFAULT = 0, RUN_WAKE_TIMER, RUN_WAKE_DOORBELL, RUN_WAKE_BOTH };
 
 struct run_options {
 	enum run_backend backend;       /* --backend */
@@ -20,6 +23,8 @@ struct run_options {
 	double warmup_s;
 	double rate_hz;
 	double phase_sweep_s;           /* scan clock vs guest frame clock: one full phase turn per this */
+	enum run_wake wake;             /* --wake */
+	double max_event_rate_hz;       /* --max-event-rate: doorbell rounds at most this often; 0: no bound */
 	uint32_t width, height;
 	uint32_t tile_w, tile_h;        /* 0: the seed's 64x128 strips */
 	uint64_t seed;

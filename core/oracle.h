@@ -31,7 +31,11 @@
 #include "core/histogram.h"
 #include "include/protocol.h"
 
-#define ORACLE_HISTORY 256
+/* Rounds kept: a frame's window must lie within them. Doorbell rounds
+ * (--wake) come up to --max-event-rate (2 kHz by default) while a frame is
+ * drawn: 1024 covers a frame drawn in half a second at that rate (pvrects
+ * with a doorbell per event draws a scrolling frame in ~100 ms here). */
+#define ORACLE_HISTORY 1024
 #define ORACLE_PENDING 512
 #define ORACLE_HELD 16          /* frames awaiting later frames (above); more: a miss */
 

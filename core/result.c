@@ -63,9 +63,17 @@ static json_t *guest_block(const struct run_state *rs)
 		"draw_time_us", hist_to_json(&st->draw_ns, 1e-3, false));
 }
 
+static const char *wake_name(enum run_wake w)
+{
+	return w == RUN_WAKE_DOORBELL ? "doorbell" : w == RUN_WAKE_BOTH ? "both" : "timer";
+}
+
 static json_t *scan_block(const struct run_state *rs)
 {
-	return json_pack("{s:I, s:I, s:I, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
+	return json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
+		"wake", wake_name(rs->wake), "max_event_rate_hz", rs->opt->max_event_rate_hz,
+		"doorbells", (json_int_t)rs->doorbells, "doorbell_rounds", (json_int_t)rs->doorbell_rounds,
+		"doorbell_rounds_delayed", (json_int_t)rs->doorbell_rounds_delayed,
 		"rounds", (json_int_t)rs->rounds_measured, "overruns", (json_int_t)rs->overruns,
 		"host_stalls", (json_int_t)rs->host_stalls, "host_stall_max_ms", rs->host_stall_max_ns / 1e6,
 		"time_us", hist_to_json(&rs->scan_ns, 1e-3, true),

@@ -5,6 +5,7 @@
  * this file owns the sequence and the scan loop, and nothing of either.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,8 @@ static int init_strategy(struct run_state *rs)
 				rs->strategy.error);
 	rs->period_ns = run_scan_period_ns(rs->opt);
 	rs->strategy.round_period_ns = (uint64_t)rs->period_ns;
+	if (rs->wake != RUN_WAKE_TIMER && (rs->doorbell_fd = backend_doorbell_fd(rs->be)) < 0)
+		return run_fail(rs, EXIT_RUN_FAILED, "%s: no doorbell: %s", rs->sops->name, rs->be->error);
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_fail(rs, EXIT_RUN_FAILED, "out of memory");
 	clock_base_init(&rs->clock, rs->tsc_khz);
@@ -188,23 +191,92 @@ static int watch_progress(struct run_state *rs, struct progress_watch *w, int64_
 	return EXIT_OK;
 }
 
+/*
+ * When the next round starts. The timer ticks every period (with --wake
+ * doorbell only at a quarter of the watchdog's pace, so the watchdog, the
+ * signals and the window marks still run with an idle guest). A doorbell
+ * starts a round at once, or once 1/--max-event-rate has passed since the
+ * last round began: the doorbells rung meanwhile are coalesced into it (an
+ * eventfd keeps a count, not a queue). Any round drains the doorbell first:
+ * it sees everything rung before it began.
+ */
+struct round_clock {
+	int64_t period, next, min_gap, last_start;
+};
+
+static void round_clock_init(struct run_state *rs, struct round_clock *rc, int64_t t0)
+{
+	rc->period = rs->period_ns;
+	if (rs->wake == RUN_WAKE_DOORBELL)
+		rc->period = (int64_t)(rs->brun->watchdog_s * 0.25e9);
+	rc->next = t0 + rc->period;
+	rc->min_gap = rs->opt->max_event_rate_hz > 0 ? (int64_t)(1e9 / rs->opt->max_event_rate_hz) : 0;
+	rc->last_start = t0 - rc->min_gap;
+}
+
+static void sleep_until_ns(int64_t t)
+{
+	struct timespec ts = { t / 1000000000, t % 1000000000 };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !run_stop_signal)
+		;
+}
+
+/* 1: the doorbell rang, 0: the timer. A signal returns early (either). */
+static int wait_round(struct run_state *rs, struct round_clock *rc, bool measuring)
+{
+	struct pollfd pfd = { .fd = rs->doorbell_fd, .events = POLLIN };
+	bool delayed = false;
+
+	if (rs->doorbell_fd < 0) {
+		sleep_until_ns(rc->next);
+		return 0;
+	}
+	while (!run_stop_signal) {
+		int64_t now = clock_mono_ns(), wait = rc->next - now, n;
+		struct timespec ts;
+
+		if (wait <= 0)
+			return 0;
+		ts = (struct timespec){ wait / 1000000000, wait % 1000000000 };
+		n = ppoll(&pfd, 1, &ts, NULL);
+		if (n <= 0 || !(pfd.revents & POLLIN))
+			continue;                       /* EINTR or the timer: look again */
+		now = clock_mono_ns();
+		if (now - rc->last_start >= rc->min_gap) {
+			if (delayed && measuring)
+				rs->doorbell_rounds_delayed++;
+			return 1;
+		}
+		delayed = true;                         /* coalesce: wait out the gap */
+		sleep_until_ns(rc->last_start + rc->min_gap < rc->next ? rc->last_start + rc->min_gap : rc->next);
+	}
+	return 0;
+}
+
+static void drain_doorbell(struct run_state *rs, bool measuring)
+{
+	uint64_t count;
+
+	if (rs->doorbell_fd >= 0 && read(rs->doorbell_fd, &count, sizeof(count)) == sizeof(count) && measuring)
+		rs->doorbells += count;
+}
+
 static int scan_loop(struct run_state *rs)
 {
-	int64_t period = rs->period_ns;
-	int64_t t0 = clock_mono_ns(), next = t0 + period;
+	int64_t t0 = clock_mono_ns();
 	int64_t warm = t0 + (int64_t)(rs->opt->warmup_s * 1e9);
 	int64_t end = warm + (int64_t)(rs->opt->duration_s * 1e9);
 	struct progress_watch watch = { rs->brun->progress(rs), t0, t0 };
+	struct round_clock rc;
 	bool measuring = false;
 
+	round_clock_init(rs, &rc, t0);
 	for (;;) {
-		struct timespec ts = { next / 1000000000, next % 1000000000 };
-		int64_t now;
+		int by_doorbell = wait_round(rs, &rc, measuring);
+		int64_t now = clock_mono_ns();
 		int status;
 
-		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR && !run_stop_signal)
-			;
-		now = clock_mono_ns();
 		if (run_stop_signal)
 			return run_fail(rs, EXIT_RUN_FAILED, "stopped by signal %d", (int)run_stop_signal);
 		if ((status = rs->brun->check(rs)))
@@ -216,10 +288,16 @@ static int scan_loop(struct run_state *rs)
 		}
 		if (now >= end)
 			break;
+		rc.last_start = now;
+		drain_doorbell(rs, measuring);
+		if (by_doorbell && measuring)
+			rs->doorbell_rounds++;
 		if ((status = scan_round(rs, measuring)) || (status = watch_progress(rs, &watch, now)))
 			return status;
-		next += period;
-		for (now = clock_mono_ns(); next <= now; next += period)
+		if (by_doorbell)
+			continue;               /* the timer keeps its own schedule */
+		rc.next += rc.period;
+		for (now = clock_mono_ns(); rc.next <= now; rc.next += rc.period)
 			rs->overruns++;
 	}
 	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
@@ -284,6 +362,11 @@ static int prepare(struct run_state *rs)
 	if (workload_parse_options(rs->winfo, opt->workload_options ? opt->workload_options : "",
 				   &probe, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);       /* the parser names the workload */
+	rs->wake = opt->wake != RUN_WAKE_DEFAULT ? opt->wake :
+		   rs->sops->wakes_on_doorbell ? RUN_WAKE_BOTH : RUN_WAKE_TIMER;
+	if (rs->wake != RUN_WAKE_TIMER && !rs->sops->wakes_on_doorbell)
+		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: strategy %s rings no doorbell (--list --json: no \"doorbell\" in its needs)",
+				rs->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->sops->name);
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
@@ -337,7 +420,7 @@ static struct run_state *run_state_new(const struct run_options *opt)
 	if (!rs)
 		return NULL;
 	rs->opt = opt;
-	rs->kvm_vm_fd = rs->kvm_vcpu_fd = -1;
+	rs->kvm_vm_fd = rs->kvm_vcpu_fd = rs->doorbell_fd = -1;
 	rs->brun = backend_run_find(opt->backend);
 	rs->backend_priv = calloc(1, rs->brun->priv_size ? rs->brun->priv_size : 1);
 	if (!rs->backend_priv) {

@@ -53,6 +53,11 @@ struct run_state {
 	double scan_cpu_s;              /* scan thread CPU time in the window, all of it */
 	double strategy_cpu_s;          /* ... of which inside the strategy's scans */
 	int64_t period_ns;              /* the scan clock's actual period */
+	enum run_wake wake;             /* resolved: TIMER, DOORBELL or BOTH */
+	int doorbell_fd;                /* the back end's, when woken by it; -1 otherwise */
+	uint64_t doorbells;             /* measured window: doorbells rung (the fd's counts) */
+	uint64_t doorbell_rounds;       /* measured rounds a doorbell started */
+	uint64_t doorbell_rounds_delayed; /* ... held back by --max-event-rate first */
 	uint32_t fps_milli;             /* the workload's frame rate */
 	bool strategy_started;          /* started and not yet stopped */
 	char started_at[32];            /* ISO 8601 UTC */

@@ -24,6 +24,7 @@ static const struct schema_field core_required[] = {
 	{ "guest.fps_asked", SCHEMA_NUM }, { "guest.fps_achieved", SCHEMA_NUM },
 	{ "guest.frames_measured", SCHEMA_INT }, { "guest.frames_dropped", SCHEMA_INT },
 	{ "guest.draw_cycles_per_frame", SCHEMA_NUM_OR_NULL },
+	{ "scan.wake", SCHEMA_STR }, { "scan.doorbell_rounds", SCHEMA_INT },
 	{ "scan.rounds", SCHEMA_INT }, { "scan.overruns", SCHEMA_INT }, { "scan.time_us", SCHEMA_HIST },
 	{ "scan.cpu_s", SCHEMA_NUM }, { "scan.cpu_fraction", SCHEMA_NUM_OR_NULL },
 	{ "dirty.reported_tiles", SCHEMA_INT }, { "dirty.reported_bytes", SCHEMA_INT },

@@ -87,6 +87,10 @@ struct strategy_ops {
 	struct {
 		uint32_t cols, rows;
 	} preferred_tiles;
+	/* Event-driven: the guest rings the back end's doorbell (BACKEND_DOORBELL)
+	 * when it puts work on the strategy's ring, and the run driver runs a
+	 * round then (--wake, --max-event-rate), besides or instead of the timer. */
+	bool wakes_on_doorbell;
 };
 
 #define STRATEGY_MAX_OPTIONS 8

@@ -21,6 +21,8 @@
 #define DB_CONTROL_GPA       0x400000ull  /* struct db_control */
 #define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN] */
 #define DB_PVBITMAP_GPA      0x900000ull  /* shared dirty-bitmap page (pvbitmap) */
+#define DB_PVRECTS_GPA       0x910000ull  /* struct db_pvrects: the xenfb-shaped page (pvrects) */
+#define DB_VGPU_GPA          0x920000ull  /* struct db_vgpu: virtqueue and commands (virtio-gpu) */
 #define DB_HEAP_GPA          0x1000000ull /* workload scratch memory */
 #define DB_HEAP_SIZE         (40ull << 20)
 #define DB_STACK_TOP         0x3F00000ull /* ring-3 stack grows down from here */
@@ -59,7 +61,13 @@ enum db_ucall_cmd {
 	DB_UCALL_CALIBRATE,     /* args[0] = guest TSC just before the exit */
 	DB_UCALL_CPU_PROBE,     /* args[0..1] = TSC cycles for the ring-3 and ring-0 loops */
 	DB_UCALL_NOTIFY,        /* the guest answered a host request in a shared page (pvbitmap) */
+	DB_UCALL_DOORBELL,      /* args[0] = queue: the guest put work on a ring (pvrects, virtio-gpu);
+				 * the event channel notify of xenfb, the queue notify of virtio */
 };
+
+/* Queues that ring DB_UCALL_DOORBELL. */
+#define DB_DOORBELL_PVRECTS  0
+#define DB_DOORBELL_VGPU     1
 
 struct db_ucall {
 	uint64_t cmd;
@@ -131,6 +139,122 @@ struct db_pvbitmap {
 	struct db_pv_state state;
 };
 
+/*
+ * pvrects: Xen's paravirtual framebuffer protocol (xen/include/public/io/fbif.h).
+ * The front end (guest library) writes XENFB_TYPE_UPDATE events (x, y, w, h)
+ * to the out ring and advances out_prod; the back end consumes them and
+ * advances out_cons. fbif.h's ring is XENFB_OUT_RING_SIZE 2048 bytes of
+ * XENFB_OUT_EVENT_SIZE 40-byte events: XENFB_OUT_RING_LEN = 51 events, the
+ * default here. Our events are smaller (no union padding): the ring length is
+ * the protocol's figure, not the page's.
+ */
+#define DB_PVRECTS_RING_MAX  4096u
+#define DB_PVRECTS_XENFB_LEN 51u         /* XENFB_OUT_RING_SIZE / XENFB_OUT_EVENT_SIZE */
+#define DB_PVRECTS_TYPE_UPDATE 2u        /* XENFB_TYPE_UPDATE */
+
+struct db_pvrects_event {
+	uint32_t type;
+	uint16_t x, y, w, h;
+};
+
+struct db_pvrects {
+	/* Written by the host before the guest starts. */
+	uint32_t ring_len;              /* events, 1..DB_PVRECTS_RING_MAX */
+	uint32_t per_frame;             /* 1: one event per frame (its bounding box); 0: one per rectangle */
+	uint32_t notify_each;           /* 1: a doorbell per event (xen-fbfront); 0: empty -> non-empty only */
+	uint32_t pad;
+	/* Written by the guest. */
+	volatile uint32_t out_prod;
+	volatile uint32_t waiting;      /* the guest sleeps until out_cons moves: kick it */
+	/* Written by the host. */
+	volatile uint32_t out_cons;
+	uint32_t pad2;
+	/* Written by the guest: counters. */
+	uint64_t events;                /* events written */
+	uint64_t merges;                /* rectangles merged into the pending box (ring full) */
+	uint64_t ring_full;             /* moments the guest found the ring full */
+	uint64_t waits;                 /* commits that waited for room (the box had to go out) */
+	uint64_t notifications;         /* doorbells rung */
+	uint64_t frames;                /* frames committed */
+	/* The guest stopped while its box waited for room: the box, then closed. */
+	struct db_rect closing_box;
+	volatile uint32_t closed;
+	uint32_t pad3;
+	struct db_pvrects_event ring[DB_PVRECTS_RING_MAX];
+};
+
+/*
+ * virtio-gpu's 2D path, on a split virtqueue (virtio 1.x, "Split
+ * Virtqueues"; Linux include/uapi/linux/virtio_ring.h, virtio_gpu.h): a
+ * descriptor table, the driver's available ring (with used_event) and the
+ * device's used ring (with avail_event), VIRTIO_RING_F_EVENT_IDX semantics.
+ * One command per descriptor, device-readable; the device answers with the
+ * used element only (len 0): the OK_NODATA response carries nothing we use.
+ */
+#define DB_VGPU_QUEUE_MAX    256u        /* QEMU virtio-gpu.c: virtio_add_queue(vdev, 256, ...) */
+#define DB_VGPU_CMD_RESOURCE_FLUSH      0x0104u  /* VIRTIO_GPU_CMD_RESOURCE_FLUSH */
+#define DB_VGPU_CMD_TRANSFER_TO_HOST_2D 0x0105u  /* VIRTIO_GPU_CMD_TRANSFER_TO_HOST_2D */
+#define DB_VGPU_RESOURCE_ID  1u
+
+struct db_vgpu_desc {                   /* struct virtq_desc */
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+
+struct db_vgpu_rect {                   /* struct virtio_gpu_rect */
+	uint32_t x, y, width, height;
+};
+
+/* struct virtio_gpu_ctrl_hdr, then the body of TRANSFER_TO_HOST_2D
+ * (r, offset, resource_id) or RESOURCE_FLUSH (r, resource_id). */
+struct db_vgpu_cmd {
+	uint32_t type, flags;
+	uint64_t fence_id;
+	uint32_t ctx_id;
+	uint8_t ring_idx, pad[3];
+	struct db_vgpu_rect r;
+	uint64_t offset;                /* transfer: byte offset of (r.x, r.y) in the resource */
+	uint32_t resource_id, pad2;
+};
+
+struct db_vgpu {
+	/* Written by the host before the guest starts. */
+	uint32_t queue_size;            /* a power of two, 2..DB_VGPU_QUEUE_MAX */
+	uint32_t max_rects;             /* rectangles per frame after merging (1: the bounding box) */
+	uint32_t wait_us;               /* bound on the guest's wait for free descriptors */
+	uint32_t event_idx;             /* 1: VIRTIO_RING_F_EVENT_IDX negotiated */
+	/* Written by the guest. */
+	volatile uint32_t resync;       /* the guest gave up waiting: the whole screen is stale */
+	uint32_t pad;
+	/* Written by the guest: counters. */
+	uint64_t kicks, kicks_suppressed, commands, frames;
+	uint64_t ring_full;             /* commits that found too few free descriptors */
+	uint64_t ring_full_timeouts;    /* ... and gave up after wait_us: resync */
+	uint64_t resync_frames;         /* frames delivered by resync instead of commands */
+	uint64_t merges;                /* rectangles merged into another */
+	struct db_vgpu_desc desc[DB_VGPU_QUEUE_MAX];
+	struct {                        /* struct virtq_avail: the driver's */
+		volatile uint16_t flags, idx;
+		volatile uint16_t ring[DB_VGPU_QUEUE_MAX];
+		volatile uint16_t used_event;   /* the driver wants a notification past this */
+	} avail;
+	uint8_t align[4096 - (2 * 2 + DB_VGPU_QUEUE_MAX * 2 + 2) % 4096];
+	struct {                        /* struct virtq_used: the device's */
+		volatile uint16_t flags, idx;
+		struct { uint32_t id, len; } ring[DB_VGPU_QUEUE_MAX];
+		volatile uint16_t avail_event;  /* the device wants a kick past this */
+	} used;
+	struct db_vgpu_cmd cmds[DB_VGPU_QUEUE_MAX];     /* desc[i] points at cmds[i] */
+};
+
+/* Linux include/uapi/linux/virtio_ring.h, vring_need_event(): notify if
+ * event_idx lies in [old, new) (16-bit wrap). */
+static inline int db_vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
+}
+
 #define DB_NAME_LEN          32
 #define DB_OPTIONS_LEN       256
 #define DB_ABI_VERSION       1
@@ -155,6 +279,8 @@ struct db_control {
 	uint32_t pv_words_per_row;      /* layout of the PV bitmaps (see db_pvbitmap) */
 	uint64_t pv_state_gpa;          /* struct db_pv_state */
 	uint64_t pv_bitmap_gpa[2];
+	uint64_t pvrects_gpa;           /* struct db_pvrects, 0: pvrects off */
+	uint64_t vgpu_gpa;              /* struct db_vgpu, 0: virtio-gpu off */
 
 	/* Written by the host while running. */
 	volatile uint32_t stop;               /* finish the current frame and call DONE */

@@ -16,6 +16,8 @@ extern const struct strategy_ops strategy_pvbitmap;
 extern const struct strategy_ops strategy_pvbitmap_fine;
 extern const struct strategy_ops strategy_uffd_wp;
 extern const struct strategy_ops strategy_softdirty;
+extern const struct strategy_ops strategy_pvrects;
+extern const struct strategy_ops strategy_virtio_gpu;
 
 const struct strategy_ops *const strategy_registry[] = {
 	&strategy_none,
@@ -31,5 +33,7 @@ const struct strategy_ops *const strategy_registry[] = {
 	&strategy_pvbitmap_fine,
 	&strategy_uffd_wp,
 	&strategy_softdirty,
+	&strategy_pvrects,
+	&strategy_virtio_gpu,
 	NULL,
 };

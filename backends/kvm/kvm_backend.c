@@ -227,13 +227,19 @@ static int kvm_guest_wait_notify(struct backend *be, long timeout_us)
 	return 1;
 }
 
+static int kvm_doorbell_fd(struct backend *be)
+{
+	return to_vm(be)->doorbell_fd;
+}
+
 const struct backend_ops kvm_backend_ops = {
 	.name = "kvm",
 	.dirty_log_api = { "KVM_GET_DIRTY_LOG",
 			   "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (MANUAL_DIRTY_LOG_PROTECT2, INITIALLY_SET)" },
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
-		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS | BACKEND_VRAM_HOST_PTES,
+		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS | BACKEND_VRAM_HOST_PTES |
+		    BACKEND_DOORBELL,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
@@ -247,4 +253,5 @@ const struct backend_ops kvm_backend_ops = {
 	.vram_write_protect = kvm_vram_write_protect,
 	.guest_kick = kvm_guest_kick,
 	.guest_wait_notify = kvm_guest_wait_notify,
+	.doorbell_fd = kvm_doorbell_fd,
 };

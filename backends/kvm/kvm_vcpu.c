@@ -155,6 +155,10 @@ static enum step handle_ucall(struct vcpu_thread *t, uint32_t gpa, uint64_t befo
 		if (write(t->vm->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
 			return failed(t, "notifying the host of a guest event: %s", strerror(errno));
 		return STEP_CONTINUE;
+	case DB_UCALL_DOORBELL:
+		if (write(t->vm->doorbell_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+			return failed(t, "ringing the host's doorbell: %s", strerror(errno));
+		return STEP_CONTINUE;
 	case DB_UCALL_PRINT:
 		if (t->verbose)
 			fprintf(stderr, "guest: %s\n", guest_string(t, uc->args[0]));

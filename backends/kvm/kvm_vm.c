@@ -344,7 +344,8 @@ int kvm_vm_create(struct kvm_vm *vm, const struct kvm_vm_config *cfg)
 	vm->kvm_fd = vm->vm_fd = vm->vcpu_fd = vm->vram_fd = -1;
 	vm->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	vm->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (vm->kick_fd < 0 || vm->notify_fd < 0)
+	vm->doorbell_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->kick_fd < 0 || vm->notify_fd < 0 || vm->doorbell_fd < 0)
 		return fail(vm, "eventfd for guest events");
 	vm->be.ops = &kvm_backend_ops;
 	vm->be.geo = cfg->geo;
@@ -390,6 +391,8 @@ void kvm_vm_destroy(struct kvm_vm *vm)
 		close(vm->kick_fd);
 	if (vm->notify_fd >= 0)
 		close(vm->notify_fd);
+	if (vm->doorbell_fd >= 0)
+		close(vm->doorbell_fd);
 	memset(vm, 0, sizeof(*vm));
 }
 

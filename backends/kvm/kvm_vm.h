@@ -43,6 +43,7 @@ struct kvm_vm {
 	_Atomic bool vram_reprotecting; /* kvm_vram_reprotect is between its two mprotects */
 	int kick_fd;                    /* eventfd: wakes a sleeping guest (guest_kick) */
 	int notify_fd;                  /* eventfd: the guest made DB_UCALL_NOTIFY */
+	int doorbell_fd;                /* eventfd: the guest made DB_UCALL_DOORBELL */
 	char error[512];
 };
 

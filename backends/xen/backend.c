@@ -61,5 +61,9 @@ const char *xen_backend_unsupported(unsigned needs)
 		return "dom0's foreign mapping of the domU's VRAM does not see the domU's writes through dom0's page "
 		       "tables (the domU writes through its own p2m), so dom0's userfaultfd write-protection and "
 		       "soft-dirty bits never see them";
+	if (missing & BACKEND_DOORBELL)
+		return "the Xen back end has no doorbell yet: the ring pages would have to be granted by the "
+		       "domU and an event channel bound to a pollable fd in dom0, as pvbitmap's are "
+		       "(backends/xen/pv.c, workloads/xen/pv.c); not built";
 	return missing ? "the Xen back end lacks a feature this strategy needs" : NULL;
 }

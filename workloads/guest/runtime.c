@@ -9,6 +9,8 @@
 #include "workloads/lib/runtime.h"
 #include "workloads/workload.h"
 #include "workloads/lib/pvfront.h"
+#include "workloads/lib/pvrects_front.h"
+#include "workloads/lib/vgpu_front.h"
 
 #define control ((struct db_control *)DB_CONTROL_GPA)
 #define rect_ring ((struct db_rect *)DB_RECT_RING_GPA)
@@ -61,6 +63,24 @@ void rt_sleep_until(uint64_t tsc)
 	pvfront_sleep_end();
 }
 
+static void ring_doorbell(uint32_t queue)
+{
+	ucall(DB_UCALL_DOORBELL, queue, 0, 0);
+}
+
+static void ring_nap(uint64_t tsc)
+{
+	ucall(DB_UCALL_SLEEP, tsc, 0, 0);
+}
+
+static bool should_stop(void);
+
+/* pvrects and virtio-gpu: a doorbell is one port write; a nap is a sleep the
+ * host cuts short with a kick (or the stop). */
+static const struct pvring_port ring_port = {
+	.doorbell = ring_doorbell, .nap = ring_nap, .stopping = should_stop,
+};
+
 void rt_frame_begin(void)
 {
 	pv_answer(pvfront_poll());
@@ -71,11 +91,17 @@ void rt_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
 	if (control->pv_enabled)
 		pv_answer(pvfront_mark(x, y, w, h));
+	pvrects_front_damage(x, y, w, h);
+	vgpu_front_damage(x, y, w, h);
 	damage_ring_add(&ring, x, y, w, h);
 }
 
+/* The ring front ends publish before the commit stamp: a frame is complete
+ * when its damage is on the host's ring. */
 void rt_frame_commit(uint32_t dropped_before)
 {
+	pvrects_front_commit();
+	vgpu_front_commit();
 	damage_ring_commit(&ring, dropped_before);
 	pv_answer(pvfront_poll());
 }
@@ -164,6 +190,8 @@ void guest_main(void)
 	control->fb_gva = control->vram_gva;
 	control->fb_len = (uint64_t)control->stride * control->height;
 	pvfront_init(control);
+	pvrects_front_init(control, &ring_port);
+	vgpu_front_init(control, &ring_port);
 	ucall(DB_UCALL_READY, 0, 0, 0);
 	if (workload_run(draw, &ctx, should_stop, &stats))
 		rt_abort("workload failed", __FILE__, __LINE__);
