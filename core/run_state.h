@@ -54,6 +54,8 @@ struct run_state {
 	double strategy_cpu_s;          /* ... of which inside the strategy's scans */
 	int64_t period_ns;              /* the scan clock's actual period */
 	uint32_t fps_milli;             /* the workload's frame rate */
+	void *trace_image;              /* trace workload: its replay image (core/trace_file.h) */
+	size_t trace_image_len;
 	bool strategy_started;          /* started and not yet stopped */
 	char started_at[32];            /* ISO 8601 UTC */
 	char error[2048];               /* the run's one message (core/status.h) */
