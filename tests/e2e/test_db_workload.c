@@ -285,6 +285,8 @@ static void test_errors(void **state)
 			   "FBIOGET_VSCREENINFO");
 	expect_usage_error((const char *[]){ "idle", "--fb", "/nonexistent/fb0", NULL },
 			   "cannot open");
+	expect_usage_error((const char *[]){ "trace", "--file", fb, "--wopt", "file=traces/vim-typing.dbt", NULL },
+			   "db-workload does not load one");
 }
 
 int main(void)
