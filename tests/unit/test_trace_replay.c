@@ -129,7 +129,9 @@ static void replay_one(const char *path)
 	ctx.trace_bytes = len;
 	/* Frames up to the loop's last trace frame, and none of the next loop. */
 	const struct db_trace_frame *f = (const void *)((const uint8_t *)img + c.img->frames_off);
-	uint64_t last = (uint64_t)f[info.frame_count - 1].t_us * 60 / 1000000 + 1;
+	/* The first replay frame at or after the last trace frame (frame n is at
+	 * n * 1e9 / fps_milli us, rounded down, as workloads/trace.c has it). */
+	uint64_t last = ((uint64_t)f[info.frame_count - 1].t_us * ctx.fps_milli + 999999999) / 1000000000;
 	c.frames_wanted = last + 1;
 	g_chk = &c;
 	rt_linux_set_virtual_clock(true);
