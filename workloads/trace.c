@@ -7,9 +7,10 @@
  * the trace loops when it ends. Each recorded rectangle is written whole and
  * declared whole: with the recorded pixels when the trace has them (pixels
  * equal to what is on screen are written too, as the X server wrote them),
- * otherwise by adding an odd step below 2^23 to every pixel of it, which
- * changes each pixel however many of a frame's rectangles cover it (k odd
- * steps sum to 0 mod 2^24 only for k a multiple of 2^24).
+ * otherwise by adding one odd step below 2^23 (the same for the whole
+ * replay frame) to every pixel of it, which changes each pixel however many
+ * of the frame's rectangles cover it (k equal odd steps sum to 0 mod 2^24
+ * only for k a multiple of 2^24).
  */
 #include "include/protocol.h"
 #include "workloads/lib/gfx.h"
@@ -63,8 +64,11 @@ static void trace_draw_frame(struct workload_ctx *ctx, struct trace_state *st, u
 {
 	const struct db_trace_frame *f = &st->frames[i];
 	const uint32_t *src = st->pixels ? st->pixels + f->pixel_first : NULL;
-	/* Odd and below 2^23; varies with the frame so a replay is not one colour. */
-	uint32_t step = (uint32_t)((ctx->drawn * 2654435761u + i) & 0x3fffff) * 2 + 1;
+	/* Odd and below 2^23, and the same for every trace frame drawn in this
+	 * replay frame (a late guest draws several): k equal odd steps sum to 0
+	 * mod 2^24 only for k a multiple of 2^24, where k different ones could
+	 * cancel. It varies between replay frames so a replay is not one colour. */
+	uint32_t step = (uint32_t)((ctx->drawn * 2654435761u) & 0x3fffff) * 2 + 1;
 
 	for (uint32_t k = 0; k < f->rect_count; k++) {
 		const struct db_rect *r = &st->rects[f->rect_first + k];
