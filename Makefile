@@ -12,7 +12,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_HOST := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -pthread -MMD -MP -I.
 # libvncserver and libvncclient (--vnc): one Debian source package.
 VNC_LIBS    := $(shell pkg-config --libs libvncserver libvncclient 2>/dev/null || echo -lvncserver -lvncclient)
-LDLIBS_HOST = -ljansson -lm -pthread $(VNC_LIBS) $(XEN_LDLIBS)
+LDLIBS_HOST = -ljansson -lz -lm -pthread $(VNC_LIBS) $(XEN_LDLIBS)
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Guest: freestanding x86-64, ring 3, linked at DB_IMAGE_GPA.
@@ -77,7 +77,7 @@ test_bins  = $(patsubst tests/%.c,$(BUILD)/tests/%,$(1)) $(patsubst tests/%.c,$(
 UNIT_TESTS := $(call test_bins,$(UNIT_TEST_SRC))
 E2E_TESTS  := $(call test_bins,$(E2E_TEST_SRC))
 
-.PHONY: all test unit-test e2e-test clean report linux-workloads
+.PHONY: all test unit-test e2e-test clean report linux-workloads traces record
 all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload $(BUILD)/bin/db-bench-scan $(BUILD)/bin/db-bench-scan-asan
 
 # --- generated font -------------------------------------------------------
@@ -161,6 +161,19 @@ $(BUILD)/bin/db-bench-scan-asan: tools/bench-scan/main.c $(ASAN_OBJS) $(call dra
 .PHONY: bench-scan
 bench-scan: $(BUILD)/bin/db-bench-scan
 	flock /tmp/dirtybench-machine.lock $(BUILD)/bin/db-bench-scan --out $(BENCH_SCAN_OUT)
+
+# --- the trace recorder (docs/TRACE.md) -------------------------------------
+# Needs Xlib, XDamage and XFixes (scripts/install-deps), so it is not part of
+# `all`: `make traces` builds it and re-records traces/ (scripts/record-traces).
+RECORD_SRC := tools/record/record.c tools/record/trace_write.c core/trace_file.c
+RECORD_HDR := tools/record/trace_write.h core/trace_file.h core/trace_format.h include/protocol.h
+record: $(BUILD)/bin/db-record
+$(BUILD)/bin/db-record: $(RECORD_SRC) $(RECORD_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $(RECORD_SRC) -lXdamage -lXfixes -lX11 -lz
+
+traces: $(BUILD)/bin/db-record $(BUILD)/bin/run-bench
+	scripts/record-traces $(BUILD) traces
 
 # --- tests ----------------------------------------------------------------
 # Only the test's source and objects go to the compiler: its .d file adds the

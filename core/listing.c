@@ -105,6 +105,10 @@ void listing_print_text(FILE *to)
 		fprintf(to, "  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
 			(*w)->default_fps_milli / 1000.0);
 		for (const struct workload_option *o = (*w)->options; o->name; o++) {
+			if (o->text) {
+				fprintf(to, "  %-16s   %s=PATH %s\n", "", o->name, o->help);
+				continue;
+			}
 			workload_range_text(o, range, sizeof(range));
 			fprintf(to, "  %-16s   %s=%lld %s %s\n", "", o->name, (long long)o->value, range, o->help);
 		}
@@ -179,6 +183,9 @@ static json_t *strategy_json(const struct run_options *opt, const struct strateg
 /* min and max always; values and frames_apart only where the option has them. */
 static json_t *workload_option_json(const struct workload_option *o)
 {
+	if (o->text)            /* trace's file: a path, required, no range */
+		return json_pack("{s:s, s:s, s:s, s:s}", "name", o->name, "type", "string", "default", "",
+				 "help", o->help);
 	json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s}", "name", o->name, "type", "int",
 			      "default", (json_int_t)o->value, "min", (json_int_t)o->min,
 			      "max", (json_int_t)o->max, "help", o->help);

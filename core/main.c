@@ -250,7 +250,7 @@ static size_t count_names(const char *want, bool strategies)
 			n++;
 	else
 		for (const struct workload_info *const *w = workload_catalog; *w; w++)
-			n++;
+			n += !(*w)->needs_file;         /* trace needs its file: not part of "all" */
 	return n;
 }
 
@@ -258,7 +258,12 @@ static const char *name_at(const char *want, bool strategies, size_t i)
 {
 	if (strcmp(want, "all"))
 		return want;
-	return strategies ? strategy_registry[i]->name : workload_catalog[i]->name;
+	if (strategies)
+		return strategy_registry[i]->name;
+	for (const struct workload_info *const *w = workload_catalog; *w; w++)
+		if (!(*w)->needs_file && i-- == 0)
+			return (*w)->name;
+	return NULL;
 }
 
 /* Every combination, with progress on a terminal; the first failure does not

@@ -16,7 +16,9 @@
 #include "core/bitmap.h"
 #include "core/cpu.h"
 #include "core/result.h"
+#include "core/trace_file.h"
 #include "core/run.h"
+#include "core/trace_file.h"
 #include "core/run_state.h"
 
 volatile sig_atomic_t run_stop_signal;
@@ -343,6 +345,26 @@ static void pick_tiles(const struct run_options *opt, const struct strategy_ops 
 	*tile_h = (opt->height + rows - 1) / rows;
 }
 
+/* The trace workload's file, read and checked before anything boots (a bad
+ * one is bad input); only the KVM back end has guest memory to load it into. */
+static int load_trace(struct run_state *rs, const struct workload_ctx *probe)
+{
+	char path[WORKLOAD_OPTIONS_MAX + 1], why[512];
+	uint32_t len;
+	const char *file = workload_opt_text(probe, "file", &len);
+
+	if (!file)
+		return run_fail(rs, EXIT_BAD_INPUT, "%s: give the trace with --wopt file=PATH", rs->winfo->name);
+	snprintf(path, sizeof(path), "%.*s", (int)len, file);
+	if (trace_file_load(path, rs->opt->width, rs->opt->height, NULL, &rs->trace_image,
+			    &rs->trace_image_len, why, sizeof(why)))
+		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
+	if (rs->opt->backend != RUN_BACKEND_KVM)
+		return run_fail(rs, EXIT_UNSUPPORTED, "%s: only the kvm back end loads a trace into its guest "
+				"(a Xen domU would need the image in its shared region, not built)", rs->winfo->name);
+	return EXIT_OK;
+}
+
 /* Names, options and geometry: everything checked before a guest exists. */
 static int prepare(struct run_state *rs)
 {
@@ -350,6 +372,7 @@ static int prepare(struct run_state *rs)
 	struct workload_ctx probe = { 0 };
 	uint32_t tile_w, tile_h;
 	char why[256];
+	int status;
 
 	rs->sops = strategy_find(opt->strategy);
 	if (!rs->sops)
@@ -370,6 +393,8 @@ static int prepare(struct run_state *rs)
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);
 	if (fb_geometry_init(&rs->geo, opt->width, opt->height, tile_w, tile_h, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
+	if (rs->winfo->needs_file && (status = load_trace(rs, &probe)))
+		return status;
 	rs->fps_milli = probe.fps_milli;      /* the parse applies the default or an fps= option */
 	hist_init(&rs->scan_ns);
 	if (backend_probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
@@ -410,6 +435,7 @@ static void teardown(struct run_state *rs)
 	for (size_t i = 0; i < rs->ncollectors; i++)
 		free(rs->collectors[i].priv);
 	free(rs->backend_priv);
+	free(rs->trace_image);
 }
 
 static struct run_state *run_state_new(const struct run_options *opt)

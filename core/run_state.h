@@ -59,6 +59,8 @@ struct run_state {
 	uint64_t doorbell_rounds;       /* measured rounds a doorbell started */
 	uint64_t doorbell_rounds_delayed; /* ... held back by --max-event-rate first */
 	uint32_t fps_milli;             /* the workload's frame rate */
+	void *trace_image;              /* trace workload: its replay image (core/trace_file.h) */
+	size_t trace_image_len;
 	bool strategy_started;          /* started and not yet stopped */
 	char started_at[32];            /* ISO 8601 UTC */
 	char error[2048];               /* the run's one message (core/status.h) */

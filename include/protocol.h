@@ -25,6 +25,12 @@
 #define DB_VGPU_GPA          0x920000ull  /* struct db_vgpu: virtqueue and commands (virtio-gpu) */
 #define DB_HEAP_GPA          0x1000000ull /* workload scratch memory */
 #define DB_HEAP_SIZE         (40ull << 20)
+/* The trace workload's replay image (struct db_trace_image), written by the
+ * host before the guest starts: the heap's last DB_TRACE_MAX bytes. Only
+ * the trace workload reads it, and while one is loaded the guest's heap
+ * ends where it begins (workloads/guest/runtime.c). */
+#define DB_TRACE_MAX         (32ull << 20)
+#define DB_TRACE_GPA         (DB_HEAP_GPA + DB_HEAP_SIZE - DB_TRACE_MAX)
 #define DB_STACK_TOP         0x3F00000ull /* ring-3 stack grows down from here */
 #define DB_STACK0_TOP        0x3FF0000ull /* ring-0 stack for exceptions */
 
@@ -255,6 +261,35 @@ static inline int db_vring_need_event(uint16_t event_idx, uint16_t new_idx, uint
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old_idx);
 }
 
+/*
+ * The trace workload's replay image at DB_TRACE_GPA: a trace file
+ * (docs/TRACE.md) decompressed and checked by the host (core/trace_file.c),
+ * laid out so the freestanding guest needs no zlib and no parsing. Offsets
+ * are bytes from the image's start; frames are in time order, frame 0 at
+ * t_us 0 covers the whole screen.
+ */
+#define DB_TRACE_IMAGE_MAGIC 0x44425452u       /* "DBTR" */
+#define DB_TRACE_HAS_PIXELS  1u
+
+struct db_trace_frame {
+	uint32_t t_us;          /* time since the trace's start */
+	uint32_t rect_count;
+	uint64_t rect_first;    /* index into the image's rects */
+	uint64_t pixel_first;   /* index into its pixels (with DB_TRACE_HAS_PIXELS) */
+};
+
+struct db_trace_image {
+	uint32_t magic;
+	uint32_t flags;         /* DB_TRACE_HAS_PIXELS: each rect's w*h pixels, row by row */
+	uint32_t width, height;
+	uint32_t frame_count;
+	uint32_t duration_us;   /* one loop: the last frame's time plus one tick */
+	uint64_t frames_off;    /* struct db_trace_frame[frame_count] */
+	uint64_t rects_off;     /* struct db_rect[] */
+	uint64_t pixels_off;    /* uint32_t[], 0x00RRGGBB */
+	uint64_t bytes;         /* the whole image */
+};
+
 #define DB_NAME_LEN          32
 #define DB_OPTIONS_LEN       256
 #define DB_ABI_VERSION       1
@@ -281,6 +316,8 @@ struct db_control {
 	uint64_t pv_bitmap_gpa[2];
 	uint64_t pvrects_gpa;           /* struct db_pvrects, 0: pvrects off */
 	uint64_t vgpu_gpa;              /* struct db_vgpu, 0: virtio-gpu off */
+	uint64_t trace_gpa;             /* struct db_trace_image for the trace workload; 0: none */
+	uint64_t trace_bytes;
 
 	/* Written by the host while running. */
 	volatile uint32_t stop;               /* finish the current frame and call DONE */

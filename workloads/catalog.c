@@ -118,6 +118,22 @@ const struct workload_info workload_typing = {
 	},
 };
 
+/* The replay runs at the recorder's tick rate (tools/record: 60 Hz) and
+ * draws every trace frame whose time has come; the file is checked and
+ * loaded by the host (core/trace_file.c, docs/TRACE.md). */
+const struct workload_info workload_trace = {
+	.name = "trace",
+	.description = "a recorded real screen (docs/TRACE.md): each frame's rectangles redrawn "
+		       "at their recorded times, with the recorded pixels when the trace has them",
+	.default_fps_milli = 60000,
+	.needs_file = true,
+	.options = {
+		{ .name = "file", .text = true,
+		  .help = "the trace file, e.g. traces/xterm-ls.dbt (required; its resolution is --res)" },
+		{ .name = NULL },
+	},
+};
+
 const struct workload_info *const workload_catalog[] = {
 	&workload_idle,
 	&workload_video,
@@ -126,6 +142,7 @@ const struct workload_info *const workload_catalog[] = {
 	&workload_sparse,
 	&workload_scrolling,
 	&workload_typing,
+	&workload_trace,
 	NULL,
 };
 

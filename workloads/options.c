@@ -144,6 +144,15 @@ static int workload_parse_item(const struct workload_info *ops, const char *item
 		workload_opt_error(ops, err, errlen, "unknown option", item, eq, tail);
 		return -1;
 	}
+	if (o->text) {
+		if (eq + 1 == len) {
+			workload_opt_error(ops, err, errlen, "empty value in", item, len, "");
+			return -1;
+		}
+		o->text_value = item + eq + 1;
+		o->text_len = (uint32_t)(len - eq - 1);
+		return 0;
+	}
 	int64_t v;
 	if (!workload_parse_int(item + eq + 1, len - eq - 1, &v)) {
 		workload_opt_error(ops, err, errlen, "not an integer (or too large):",
@@ -224,6 +233,20 @@ static int workload_check_length(const struct workload_info *ops, const char *sp
 	fmt_i64(num, WORKLOAD_OPTIONS_MAX);
 	fmt_cat(err, errlen, num);
 	return -1;
+}
+
+const char *workload_opt_text(const struct workload_ctx *ctx, const char *name, uint32_t *len)
+{
+	size_t n = 0;
+	while (name[n])
+		n++;
+	for (unsigned i = 0; i < ctx->nopt; i++)
+		if (ctx->opt[i].text && workload_name_is(ctx->opt[i].name, name, n)) {
+			*len = ctx->opt[i].text_len;
+			return ctx->opt[i].text_value;
+		}
+	*len = 0;
+	return NULL;
 }
 
 int workload_parse_options(const struct workload_info *ops, const char *spec,

@@ -13,6 +13,7 @@ extern const struct workload_draw workload_drag_draw;
 extern const struct workload_draw workload_sparse_draw;
 extern const struct workload_draw workload_scrolling_draw;
 extern const struct workload_draw workload_typing_draw;
+extern const struct workload_draw workload_trace_draw;
 
 /* The drawing of every workload in the catalog. */
 static const struct workload_draw *const workload_draws[] = {
@@ -23,6 +24,7 @@ static const struct workload_draw *const workload_draws[] = {
 	&workload_sparse_draw,
 	&workload_scrolling_draw,
 	&workload_typing_draw,
+	&workload_trace_draw,
 	NULL,
 };
 

@@ -27,6 +27,12 @@ struct workload_option {
 	const int64_t *values;
 	unsigned nvalues;
 	unsigned frames_apart;
+	/* A text option (trace's file): any non-empty value without a comma,
+	 * no range; parsed, it points into the parsed string (text_len bytes,
+	 * not NUL-terminated), which must outlive the context. */
+	bool text;
+	const char *text_value;
+	uint32_t text_len;
 };
 
 /* The longest "k=v,..." string a guest can be given: its control page holds
@@ -44,6 +50,11 @@ struct workload_ctx {
 	 * with the deadline index n, which skips when the guest runs late: a
 	 * skipped deadline must not bring back a value of two frames ago. */
 	uint64_t drawn;
+	/* The trace workload's replay image (struct db_trace_image of
+	 * include/protocol.h), set by a runtime that has one loaded; NULL
+	 * elsewhere, where that workload refuses to start. */
+	const void *trace;
+	uint64_t trace_bytes;
 };
 
 /* --- the catalog (workloads/catalog.c, workloads/options.c) ------------- */
@@ -55,6 +66,9 @@ struct workload_info {
 	const char *name;
 	const char *description;
 	uint32_t default_fps_milli;
+	/* It replays a file the host loads (trace): runs only where a runtime
+	 * loads it, so loops over "every workload" with default options skip it. */
+	bool needs_file;
 	/* Options with their defaults and ranges; the name list ends with a NULL name. */
 	struct workload_option options[WORKLOAD_MAX_OPTIONS];
 };
@@ -86,6 +100,10 @@ const struct workload_draw *workload_draw_find(const char *name);
 
 /* An option's value; a name the catalog entry does not declare aborts. */
 int64_t workload_opt(const struct workload_ctx *ctx, const char *name);
+
+/* A parsed text option's value and length; NULL (len 0) when it was not
+ * given or is not a text option. */
+const char *workload_opt_text(const struct workload_ctx *ctx, const char *name, uint32_t *len);
 
 /* Frame loop shared by every runtime: paces frames on the TSC until stop()
  * says so, counting deadlines it had to skip. */

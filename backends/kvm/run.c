@@ -6,6 +6,7 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "backends/kvm/kvm_vcpu.h"
 #include "backends/kvm/kvm_vm.h"
@@ -56,6 +57,15 @@ static int kvm_run_open(struct run_state *rs)
 	rs->tsc_khz = kr->vm.tsc_khz;
 	rs->rect_ring = kvm_vm_gpa(&kr->vm, DB_RECT_RING_GPA, DB_RECT_RING_LEN * sizeof(struct db_rect));
 	run_fill_control(rs, kr->vm.be.control, (uint32_t)kr->vm.vram_size, DB_VRAM_GVA);
+	if (rs->trace_image) {          /* the trace workload's image (include/protocol.h) */
+		void *dst = kvm_vm_gpa(&kr->vm, DB_TRACE_GPA, rs->trace_image_len);
+
+		if (!dst || rs->trace_image_len > DB_TRACE_MAX)
+			return run_fail(rs, EXIT_RUN_FAILED, "the trace image does not fit guest memory");
+		memcpy(dst, rs->trace_image, rs->trace_image_len);
+		kr->vm.be.control->trace_gpa = DB_TRACE_GPA;
+		kr->vm.be.control->trace_bytes = rs->trace_image_len;
+	}
 	return EXIT_OK;
 }
 

@@ -22,6 +22,16 @@ class ListingTest(unittest.TestCase):
                          ["idle", "video", "fullscreen", "drag", "sparse", "scrolling", "typing"])
         self.assertEqual(lst.backend, "kvm")
 
+    def test_required_option_leaves_a_workload_out(self):
+        # trace's file: a string option with no default; no matrix can run it
+        d = doc()
+        d["workloads"].append({"name": "trace", "description": "a recorded screen", "fps": 60.0,
+                               "options": [{"name": "file", "type": "string", "default": "",
+                                            "help": "the trace file"}]})
+        lst = listing.parse(json.dumps(d))
+        self.assertNotIn("trace", lst.workload_names())
+        self.assertIn("typing", lst.workload_names())
+
     def test_whole_names_only(self):
         # memcmp-qemu listed does not make memcmp listed
         d = doc()

@@ -171,6 +171,8 @@ int main(void)
 		for (const struct workload_info *const *w = workload_catalog; *w && n < 256; w++) {
 			struct pair *p = &pairs[n - nfixed];
 
+			if ((*w)->needs_file)   /* trace: tests/e2e/test_trace.c, with each shipped trace */
+				continue;
 			p->strategy = (*s)->name;
 			p->workload = (*w)->name;
 			snprintf(names[n], sizeof(names[n]), "run_clean(%s, %s)", p->strategy, p->workload);

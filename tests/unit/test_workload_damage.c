@@ -417,7 +417,7 @@ static void test_damage_exact_all_workloads(void **state)
 	};
 	(void)state;
 	for (const struct workload_info *const *w = workload_catalog; *w; w++)
-		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+		for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]) && !(*w)->needs_file; s++)
 			damage_case(*w, sizes[s].w, sizes[s].h, sizes[s].zero, NULL,
 				    check_for(*w), 1);
 }
@@ -474,6 +474,8 @@ static void test_determinism(void **state)
 {
 	(void)state;
 	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
+		if ((*w)->needs_file)   /* trace: tests/e2e/test_trace.c replays the shipped files */
+			continue;
 		struct fb geom = { .width = 640, .height = 480, .stride_px = 640 + GUARD_PX };
 		size_t bytes = fb_words(&geom) * sizeof(uint32_t);
 		uint32_t *a = render_copy(*w, 640, 480, 42);

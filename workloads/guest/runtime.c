@@ -110,7 +110,10 @@ void *rt_alloc(size_t bytes)
 {
 	uint64_t p = (heap_next + 63) & ~63ull;
 
-	if (p + bytes > DB_HEAP_GPA + DB_HEAP_SIZE)
+	/* A loaded trace takes the heap's end (include/protocol.h). */
+	uint64_t end = control->trace_bytes ? DB_TRACE_GPA : DB_HEAP_GPA + DB_HEAP_SIZE;
+
+	if (p + bytes > end)
 		rt_abort("guest heap exhausted", __FILE__, __LINE__);
 	heap_next = p + bytes;
 	return rt_memset((void *)p, 0, bytes);
@@ -184,6 +187,10 @@ void guest_main(void)
 	ctx.fb = (struct fb){ (uint32_t *)control->vram_gva, control->width,
 			      control->height, control->stride / 4 };
 	ctx.seed = control->seed;
+	if (control->trace_bytes) {
+		ctx.trace = (const void *)control->trace_gpa;
+		ctx.trace_bytes = control->trace_bytes;
+	}
 	calibrate_clock();
 	cpu_probe();
 	control->target_fps_milli = ctx.fps_milli;

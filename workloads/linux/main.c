@@ -470,6 +470,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "db-workload: unknown workload '%s' (see --list)\n", a.workload);
 		return DBW_EXIT_USAGE;
 	}
+	if (draw->info->needs_file) {   /* only run-bench's KVM back end loads a trace (docs/TRACE.md) */
+		fprintf(stderr, "db-workload: %s replays a file run-bench loads into its micro-VM; "
+			"db-workload does not load one\n", a.workload);
+		return DBW_EXIT_USAGE;
+	}
 	struct dbw_records rec = { .path = a.records, .ctx = &ctx, .args = &a };
 	int status = DBW_EXIT_USAGE;
 	if (dbw_setup(&a, draw, &ctx, &t, &rec) == 0) {
