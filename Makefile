@@ -173,6 +173,7 @@ $(BUILD)/bin/db-record: $(RECORD_SRC) $(RECORD_HDR)
 	$(CC) $(CFLAGS_HOST) -o $@ $(RECORD_SRC) -lXdamage -lXfixes -lX11 -lz
 
 traces: $(BUILD)/bin/db-record $(BUILD)/bin/run-bench
+	scripts/install-deps --record
 	scripts/record-traces $(BUILD) traces
 
 # --- tests ----------------------------------------------------------------
