@@ -4,8 +4,8 @@
  * this lab worth running. It must fail when KVM in the guest was not on
  * nested paging (the guest's own parameters, or any result's platform
  * block), when ptebits chose a re-arm other than the TDP one (a guest TLB
- * flush) by itself, when the negative control (ptebits rearm=none) was not
- * caught by the oracle, when the kernel lacks soft-dirty, and on a missed
+ * flush) by itself, when no negative control (ptebits rearm=none) was
+ * caught by the oracle or one failed otherwise, when the kernel lacks soft-dirty, and on a missed
  * update; and pass a clean lab, recording refusals with their reason. The
  * lab itself (make kvm-lab, in .ci/run) produces these files for real; here
  * they are written by hand so each verdict is pinned.
@@ -157,11 +157,26 @@ static void negative_control_not_caught_fails(void **state)
 
 	good_guest(l);
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
-	append(l, "results/ptebits-drag-sopt.rearm=none-expect-miss.json", "{}\n");
 	add_negative(l, 0, NULL);
 	append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+" NEGATIVE), 1);
-	assert_non_null(strstr(l->output, "negative control not caught"));
+	assert_non_null(strstr(l->output, "none of 1 negative control(s) was caught"));
+}
+
+/* Under TCG a negative control may pass by chance (the emulated TLB is
+ * flushed at every VM entry): one caught among several is enough. */
+static void one_negative_control_caught_is_enough(void **state)
+{
+	struct lab *l = *state;
+
+	good_guest(l);
+	add_negative(l, 0, NULL);
+	append(l, "status", "ptebits fullscreen/sopt.rearm=none/expect-miss 1\n");
+	append(l, "log", "run-bench: ptebits fullscreen/sopt.rearm=none/expect-miss: MISSED UPDATE: frame 3\n");
+	append(l, "status", "done failed=0\n");
+	assert_int_equal(check(l, NEGATIVE "+ptebits:fullscreen@60/sopt.rearm=none/expect-miss"), 0);
+	assert_non_null(strstr(l->output, "not caught in this run"));
+	assert_non_null(strstr(l->output, "caught by the oracle: MISSED UPDATE: frame 3"));
 }
 
 /* Failed, but not on a missed update (e.g. the guest crashed): not caught. */
@@ -173,7 +188,7 @@ static void negative_control_failing_otherwise_fails(void **state)
 	add_negative(l, 1, "guest failed: KVM_RUN: Bad address");
 	append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, NEGATIVE), 1);
-	assert_non_null(strstr(l->output, "negative control not caught"));
+	assert_non_null(strstr(l->output, "negative control failed otherwise"));
 }
 
 static void shadow_platform_block_fails(void **state)
@@ -243,6 +258,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(clean_lab_passes, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(negative_control_not_caught_fails, lab_setup, lab_teardown),
+		cmocka_unit_test_setup_teardown(one_negative_control_caught_is_enough, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(negative_control_failing_otherwise_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(shadow_platform_block_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(guest_without_npt_fails, lab_setup, lab_teardown),
