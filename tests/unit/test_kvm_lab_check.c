@@ -5,7 +5,8 @@
  * nested paging (the guest's own parameters, or any result's platform
  * block), when ptebits chose a re-arm other than the TDP one (a guest TLB
  * flush) by itself, when no negative control (ptebits rearm=none) was
- * caught by the oracle or one failed otherwise, when the kernel lacks soft-dirty, and on a missed
+ * caught by the oracle or one failed otherwise, when the guest's clock source
+ * is not the TSC, when the kernel lacks soft-dirty, and on a missed
  * update; and pass a clean lab, recording refusals with their reason. The
  * lab itself (make kvm-lab, in .ci/run) produces these files for real; here
  * they are written by hand so each verdict is pinned.
@@ -78,7 +79,7 @@ static void append(const struct lab *l, const char *file, const char *fmt, ...)
 static void good_guest(const struct lab *l)
 {
 	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm_amd/parameters/nrips=0\n"
-	       "kvm/parameters/tdp_mmu=Y\ndev_kvm=present\n");
+	       "kvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
 	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\nCONFIG_USERFAULTFD=y\n");
 }
 
@@ -206,7 +207,7 @@ static void guest_without_npt_fails(void **state)
 {
 	struct lab *l = *state;
 
-	append(l, "platform.txt", "kvm_amd/parameters/npt=N\nkvm/parameters/tdp_mmu=Y\ndev_kvm=present\n");
+	append(l, "platform.txt", "kvm_amd/parameters/npt=N\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
 	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
 	append(l, "status", "done failed=0\n");
@@ -229,11 +230,25 @@ static void ptebits_rearm_judged_when_automatic(void **state)
 	assert_non_null(strstr(l->output, "not by a guest TLB flush"));
 }
 
+/* A guest whose TSC is not its clock source (marked unstable): KVM moves
+ * the nested guest's TSC offset and the oracle's dates are wrong. */
+static void guest_off_the_tsc_fails(void **state)
+{
+	struct lab *l = *state;
+
+	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=hpet\ndev_kvm=present\n");
+	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
+	add_run(l, "none", "video", 0, 0, TDP, NULL);
+	append(l, "status", "done failed=0\n");
+	assert_int_equal(check(l, "none:video@60"), 1);
+	assert_non_null(strstr(l->output, "did not say clocksource=tsc"));
+}
+
 static void kernel_without_soft_dirty_fails(void **state)
 {
 	struct lab *l = *state;
 
-	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\ndev_kvm=present\n");
+	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
 	append(l, "kernel-config.txt", "CONFIG_USERFAULTFD=y\n");
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
 	append(l, "status", "done failed=0\n");
@@ -263,6 +278,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(shadow_platform_block_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(guest_without_npt_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(ptebits_rearm_judged_when_automatic, lab_setup, lab_teardown),
+		cmocka_unit_test_setup_teardown(guest_off_the_tsc_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(kernel_without_soft_dirty_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(missed_update_fails, lab_setup, lab_teardown),
 	};
