@@ -95,12 +95,12 @@ static void add_run(const struct lab *l, const char *s, const char *w, int rc, i
 		return;
 	snprintf(file, sizeof(file), "results/%s-%s.json", s, w);
 	append(l, file, "{\"run\": {\"strategy\": \"%s\", \"workload\": \"%s\", \"options\": {\"rate_hz\": 60}},"
-	       " \"platform\": {\"kvm\": %s}, \"strategy\": %s,"
+	       " \"platform\": {\"clocksource\": \"%s\", \"kvm\": %s}, \"strategy\": %s,"
 	       " \"dirty\": {\"frames_checked\": 60, \"frames_missed\": %d},"
 	       " \"guest\": {\"fps_achieved\": 30, \"draw_cycles_per_frame\": 1000000},"
 	       " \"exits\": {\"exits_per_frame\": 2.5},"
 	       " \"scan\": {\"time_us\": {\"p50\": 20}}, \"latency_us\": {\"p50\": 8000}}\n",
-	       s, w, kvm, strategy ? strategy : "{}", missed);
+	       s, w, strcmp(w, "hpet-clock") ? "tsc" : "hpet", kvm, strategy ? strategy : "{}", missed);
 }
 
 /* The negative control as the guest runs it: exit 1 on a missed update. */
@@ -244,6 +244,18 @@ static void guest_off_the_tsc_fails(void **state)
 	assert_non_null(strstr(l->output, "did not say clocksource=tsc"));
 }
 
+/* The same said by a result's platform block (collectors/platform.c). */
+static void result_off_the_tsc_fails(void **state)
+{
+	struct lab *l = *state;
+
+	good_guest(l);
+	add_run(l, "none", "hpet-clock", 0, 0, TDP, NULL);
+	append(l, "status", "done failed=0\n");
+	assert_int_equal(check(l, "none:hpet-clock@60"), 1);
+	assert_non_null(strstr(l->output, "platform.clocksource is \"hpet\", not \"tsc\""));
+}
+
 static void kernel_without_soft_dirty_fails(void **state)
 {
 	struct lab *l = *state;
@@ -279,6 +291,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(guest_without_npt_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(ptebits_rearm_judged_when_automatic, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(guest_off_the_tsc_fails, lab_setup, lab_teardown),
+		cmocka_unit_test_setup_teardown(result_off_the_tsc_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(kernel_without_soft_dirty_fails, lab_setup, lab_teardown),
 		cmocka_unit_test_setup_teardown(missed_update_fails, lab_setup, lab_teardown),
 	};
