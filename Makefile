@@ -204,7 +204,7 @@ report: all
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -path $(BUILD)/xen-lab -prune -o -name '*.d' -type f -print 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/xen-lab -prune -o -path $(BUILD)/kvm-lab -prune -o -name '*.d' -type f -print 2>/dev/null)
 
 # --- performance regression check (README "Regression check") --------------
 # db-compare compares a quick matrix with results/baseline/; `make regress`
@@ -241,3 +241,12 @@ ifeq ($(HAVE_XEN),1)
 else
 	@echo "xen-lab: Xen's libraries were not found by pkg-config (install libxen-dev: scripts/install-deps)" >&2; exit 1
 endif
+
+# --- the KVM lab (README "KVM lab") -------------------------------------------
+# Boots Debian's kernel under QEMU TCG (-cpu max: AMD SVM with nested paging),
+# loads kvm-amd there and runs run-bench on KVM's TDP MMU; fails on any failed
+# run or missed update, a negative control not caught, or a platform block
+# that does not say NPT. .ci/run runs it.
+.PHONY: kvm-lab
+kvm-lab: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan
+	scripts/kvm-lab/run $(BUILD)

@@ -161,6 +161,20 @@ static bool platform_avx2(void)
 #endif
 }
 
+/* The kernel's clock source: "tsc" unless the kernel marked the TSC
+ * unstable, and then KVM moves a guest's TSC offset at every KVM_RUN
+ * (kvm_arch_vcpu_load, arch/x86/kvm/x86.c): the oracle dates frames by the
+ * guest's TSC, so its verdicts need "tsc" (scripts/kvm-lab/check). */
+static json_t *platform_clocksource(void)
+{
+	char val[64];
+
+	if (platform_read_line("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+			       val, sizeof(val)) < 0)
+		return json_null();
+	return json_string(val);
+}
+
 static void platform_host(json_t *o)
 {
 	struct utsname u;
@@ -174,6 +188,7 @@ static void platform_host(json_t *o)
 	platform_cpuinfo(o);
 	json_object_set_new(o, "cpus_online", cpus > 0 ? json_integer(cpus) : json_null());
 	json_object_set_new(o, "avx2", json_boolean(platform_avx2()));
+	json_object_set_new(o, "clocksource", platform_clocksource());
 	json_object_set_new(o, "memory_bytes", pages > 0 && psize > 0 ?
 			    json_integer((json_int_t)pages * psize) : json_null());
 }

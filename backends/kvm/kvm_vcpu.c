@@ -240,6 +240,14 @@ int vcpu_thread_request_tlb_flush(void *arg)
 	int ret;
 
 	pthread_mutex_lock(&t->lock);
+	/* After the guest stopped (the run's final round re-arms too) there is
+	 * no thread to kick and no TLB left in use: nothing to flush. Found by
+	 * the KVM lab: ptebits on a TDP host killed run-bench here with
+	 * pthread_kill(0) (scripts/kvm-lab). */
+	if (!t->tid || t->state == VCPU_DONE) {
+		pthread_mutex_unlock(&t->lock);
+		return 0;
+	}
 	t->flush_requested = true;
 	t->vm->run->immediate_exit = 1;
 	pthread_cond_broadcast(&t->cond);       /* it may be waiting for go */
