@@ -1,5 +1,6 @@
 /* Framebuffer geometry, tiling, and the sanity limits on both. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/fbgeom.h"
 #include "include/protocol.h"
@@ -54,4 +55,55 @@ size_t fb_tile_bytes(const struct fb_geometry *g, size_t tile)
 	if (h > g->tile_h)
 		h = g->tile_h;
 	return (size_t)w * h * FB_BYTES_PER_PIXEL;
+}
+
+size_t fb_tile_rect(const struct fb_geometry *g, size_t t, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h)
+{
+	*x = (uint32_t)(t % g->cols) * g->tile_w;
+	*y = (uint32_t)(t / g->cols) * g->tile_h;
+	*w = *x + g->tile_w <= g->width ? g->tile_w : g->width - *x;
+	*h = *y + g->tile_h <= g->height ? g->tile_h : g->height - *y;
+	return (size_t)*y * g->stride + (size_t)*x * FB_BYTES_PER_PIXEL;
+}
+
+void fb_copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h);
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		memcpy(dst + off, src + off, (size_t)w * FB_BYTES_PER_PIXEL);
+}
+
+/* Compared a pixel (4 bytes) at a time: a changed pixel counts all its bytes,
+ * as the damage does, so the two can be set side by side. */
+size_t fb_copy_tile_count(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h), changed = 0;
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride) {
+		uint32_t *d = (uint32_t *)(void *)(dst + off);
+		const uint32_t *s = (const uint32_t *)(const void *)(src + off);
+
+		if (!memcmp(d, s, (size_t)w * FB_BYTES_PER_PIXEL))
+			continue;
+		for (uint32_t i = 0; i < w; i++)
+			if (d[i] != s[i]) {
+				d[i] = s[i];
+				changed += FB_BYTES_PER_PIXEL;
+			}
+	}
+	return changed;
+}
+
+int fb_tile_equal(const struct fb_geometry *g, size_t t, const uint8_t *a, const uint8_t *b)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h);
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		if (memcmp(a + off, b + off, (size_t)w * FB_BYTES_PER_PIXEL))
+			return 0;
+	return 1;
 }

@@ -19,8 +19,8 @@
 #define DB_IMAGE_GPA         0x100000ull  /* guest ELF is linked here */
 #define DB_IMAGE_MAX         (3ull << 20)
 #define DB_CONTROL_GPA       0x400000ull  /* struct db_control */
-#define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN] */
-#define DB_PVBITMAP_GPA      0x900000ull  /* shared dirty-bitmap page (pvbitmap) */
+#define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN], 6 MiB */
+#define DB_PVBITMAP_GPA      0xB00000ull  /* shared dirty-bitmap page (pvbitmap), after the 6 MiB rect ring */
 #define DB_HEAP_GPA          0x1000000ull /* workload scratch memory */
 #define DB_HEAP_SIZE         (40ull << 20)
 #define DB_STACK_TOP         0x3F00000ull /* ring-3 stack grows down from here */
@@ -66,12 +66,17 @@ struct db_ucall {
 	uint64_t args[6];
 };
 
-/* One changed rectangle, in pixels. */
+/* One changed rectangle, in pixels, and the scan round the host had
+ * announced (db_control.round_seq) when its pixels were all written: the
+ * guest reads round_seq after a full fence that follows the pixel stores,
+ * and the host fences between announcing a round and scanning, so every
+ * round numbered above `round` saw these pixels (core/oracle.h). */
 struct db_rect {
 	uint16_t x, y, w, h;
+	uint32_t round;
 };
 
-#define DB_RECT_RING_LEN     (1u << 19)   /* 4 MiB of rectangles */
+#define DB_RECT_RING_LEN     (1u << 19)   /* 6 MiB of rectangles */
 #define DB_FRAME_RING_LEN    1024u
 
 /* One committed frame; damage is rects[rect_first .. rect_first + rect_count)
@@ -133,7 +138,7 @@ struct db_pvbitmap {
 
 #define DB_NAME_LEN          32
 #define DB_OPTIONS_LEN       256
-#define DB_ABI_VERSION       1
+#define DB_ABI_VERSION       2    /* 2: db_rect.round, db_control.round_seq */
 
 /* The control page(s), at DB_CONTROL_GPA. Single writer per field: the host
  * writes the "host" part before the vCPU starts (and stop/consumer indices
@@ -160,6 +165,8 @@ struct db_control {
 	volatile uint32_t stop;               /* finish the current frame and call DONE */
 	volatile uint64_t frames_consumed;    /* host's tail in the frame ring */
 	volatile uint64_t rects_consumed;     /* host's tail in the rect ring */
+	volatile uint32_t round_seq;          /* the scan round about to look (see db_rect) */
+	uint32_t pad_round;
 
 	/* Written by the guest. */
 	uint64_t fb_gva;                /* registered framebuffer extent */

@@ -26,6 +26,9 @@
 struct logdirty_priv {
 	bool manual;
 	uint64_t *slot_bitmap;  /* KVM writes the whole slot's bitmap */
+	bool drop_redirty;      /* test aid, see logdirty_options */
+	uint64_t *last_reported;        /* drop_redirty: the pages the previous round reported */
+	uint64_t pages_dropped;
 	uint64_t rounds;
 	uint64_t pages_reported;
 	uint64_t rounds_with_pages;
@@ -44,7 +47,26 @@ static int logdirty_setup(struct strategy *s, bool manual)
 	if (!p->slot_bitmap)
 		return -1;
 	s->memory_bytes = words * sizeof(uint64_t);
+	p->drop_redirty = !manual && strategy_opt_int(s, "test_drop_redirty");
+	if (p->drop_redirty && !(p->last_reported = calloc(BITMAP_WORDS(s->geo->pages), sizeof(uint64_t))))
+		return -1;
 	return 0;
+}
+
+/* The test aid: a page the previous round reported (harvested, possibly in
+ * the middle of a frame) and written again since is not reported now, the
+ * lost re-dirty of QEMU's VGA code before 2017. A broken tracker on purpose,
+ * for the test that the oracle and the replica check catch one
+ * (tests/e2e/test_replica.c); never for measuring. */
+static void drop_redirtied(struct logdirty_priv *p, const struct fb_geometry *g, uint64_t *pages)
+{
+	for (size_t w = 0; w < BITMAP_WORDS(g->pages); w++) {
+		uint64_t dropped = pages[w] & p->last_reported[w];
+
+		p->pages_dropped += (uint64_t)__builtin_popcountll(dropped);
+		pages[w] &= ~dropped;
+		p->last_reported[w] = pages[w];
+	}
 }
 
 static int logdirty_init(struct strategy *s)
@@ -90,6 +112,10 @@ static int logdirty_scan(struct strategy *s, struct dirty_set *out)
 	if (p->manual && backend_dirty_log_clear(s->be, p->slot_bitmap))
 		return -1;
 	n = copy_fb_pages(s->geo, p->slot_bitmap, out->pages);
+	if (p->drop_redirty) {
+		drop_redirtied(p, s->geo, out->pages);
+		n = bitmap_weight(out->pages, s->geo->pages);
+	}
 	out->has_pages = true;
 	p->rounds++;
 	p->pages_reported += n;
@@ -106,8 +132,10 @@ static void logdirty_fini(struct strategy *s)
 {
 	struct logdirty_priv *p = s->priv;
 
-	if (p)
+	if (p) {
 		free(p->slot_bitmap);
+		free(p->last_reported);
+	}
 	free(p);
 	s->priv = NULL;
 }
@@ -124,12 +152,22 @@ static void logdirty_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "pages_per_round", p->rounds ?
 			    json_real((double)p->pages_reported / (double)p->rounds) : json_null());
 	json_object_set_new(obj, "rounds_with_pages", json_integer((json_int_t)p->rounds_with_pages));
+	if (p->drop_redirty)
+		json_object_set_new(obj, "test_pages_dropped", json_integer((json_int_t)p->pages_dropped));
 }
+
+static const struct strategy_option_spec logdirty_options[] = {
+	{ .name = "test_drop_redirty", .type = STRATEGY_OPT_BOOL, .def = "0",
+	  .help = "TEST AID, breaks the strategy: drop a page's report when the previous round reported it "
+		  "(a lost re-dirty); the oracle and --replica-check must fail the run" },
+	{ .name = NULL },
+};
 
 const struct strategy_ops strategy_logdirty = {
 	.name = "logdirty",
 	.description = "hypervisor dirty log of VRAM, got and re-protected in one call (KVM_GET_DIRTY_LOG; Xen track_dirty_vram)",
 	.needs = BACKEND_DIRTY_LOG,
+	.options = logdirty_options,
 	.init = logdirty_init,
 	.start = logdirty_start,
 	.scan = logdirty_scan,
