@@ -298,10 +298,13 @@ static void frame_write_rounds(struct oracle *o, const struct oracle_frame *f)
 	}
 }
 
-/* Round n saw every write stamped with an older round number. */
+/* Did round n see a write stamped s? round_seq is the announced round's
+ * number + 1 (protocol.h): a stamp s means round s was not announced yet
+ * when the write was visible, so rounds s and later saw it; round s - 1 may
+ * have looked before. */
 static bool round_saw(uint64_t n, uint32_t stamp)
 {
-	return (int32_t)((uint32_t)n - stamp) > 0;
+	return (int32_t)((uint32_t)n - stamp) >= 0;
 }
 
 /* The rule before issue 23, counted beside the exact one: any round of the
@@ -343,8 +346,8 @@ static void excuse_by_replica(struct oracle *o, const struct oracle_frame *f, ui
 }
 
 /* Check frame f against rounds first..last (see oracle.h): each tile must
- * be reported by a round numbered above the round its last write was
- * stamped with; record latency or a miss, or hold it. */
+ * be reported by a round that saw its last write (round_saw); record
+ * latency or a miss, or hold it. */
 static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
 {
 	bool any = false;

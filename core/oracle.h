@@ -8,14 +8,15 @@
  * began after c_F (its window).
  *
  * Which round saw which write is not guessed from clocks. Before each scan
- * the host announces the round's number in the control page and fences;
- * after drawing a rectangle the guest fences and stamps the rectangle with
- * the number it reads (include/protocol.h, include/damage_ring.h). A stamp
- * k proves that rounds k + 1 and later looked after the write (the
- * store-buffer pattern: both sides fence between their store and their
- * load), and says nothing about rounds up to k. So a tile of F is delivered
- * by the first round of the window numbered above its last write's stamp
- * that reported it. A report from an earlier round may have read the tile
+ * the host announces the round (its number + 1) in the control page and
+ * fences; after drawing a rectangle the guest fences and stamps the
+ * rectangle with the value it reads (include/protocol.h,
+ * include/damage_ring.h). A stamp s proves that rounds s and later looked
+ * after the write (the store-buffer pattern: both sides fence between their
+ * store and their load; s = k + 1 means round k + 1 was not yet announced),
+ * and says nothing about earlier rounds. So a tile of F is delivered by the
+ * first round of the window numbered at least its last write's stamp that
+ * reported it. A report from an earlier round may have read the tile
  * half drawn (a tracker that then loses the re-dirty passed the rule before
  * issue 23, which took any round of the window: frames_missed_window_rule
  * still counts what it would have failed).

@@ -117,12 +117,13 @@ static int missed_check(struct run_state *rs)
 	return EXIT_OK;
 }
 
-/* Tell the guest which round is about to look, and fence: every rect it
- * stamps with an older number was fully written before this store was
- * visible, so this round sees it (include/protocol.h, struct db_rect). */
+/* Tell the guest which round is about to look (its number + 1: 0 is "none
+ * yet"), and fence: a rect the guest stamps with less than that was fully
+ * written before this store was visible, so this round sees it
+ * (include/protocol.h, struct db_rect). */
 static void announce_round(struct run_state *rs)
 {
-	__atomic_store_n(&rs->be->control->round_seq, (uint32_t)rs->oracle.nrounds, __ATOMIC_RELAXED);
+	__atomic_store_n(&rs->be->control->round_seq, (uint32_t)rs->oracle.nrounds + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

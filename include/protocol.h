@@ -66,11 +66,11 @@ struct db_ucall {
 	uint64_t args[6];
 };
 
-/* One changed rectangle, in pixels, and the scan round the host had
- * announced (db_control.round_seq) when its pixels were all written: the
- * guest reads round_seq after a full fence that follows the pixel stores,
- * and the host fences between announcing a round and scanning, so every
- * round numbered above `round` saw these pixels (core/oracle.h). */
+/* One changed rectangle, in pixels, and what db_control.round_seq said
+ * once its pixels were all written: the guest reads round_seq after a full
+ * fence that follows the pixel stores, and the host fences between
+ * announcing a round and scanning, so every round numbered `round` or later
+ * (round_seq is the number + 1) saw these pixels (core/oracle.h). */
 struct db_rect {
 	uint16_t x, y, w, h;
 	uint32_t round;
@@ -165,7 +165,7 @@ struct db_control {
 	volatile uint32_t stop;               /* finish the current frame and call DONE */
 	volatile uint64_t frames_consumed;    /* host's tail in the frame ring */
 	volatile uint64_t rects_consumed;     /* host's tail in the rect ring */
-	volatile uint32_t round_seq;          /* the scan round about to look (see db_rect) */
+	volatile uint32_t round_seq;          /* 1 + the number of the scan round about to look; 0: none yet (db_rect) */
 	uint32_t pad_round;
 
 	/* Written by the guest. */
