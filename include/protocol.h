@@ -77,6 +77,9 @@ struct db_rect {
 };
 
 #define DB_RECT_RING_LEN     (1u << 19)   /* 6 MiB of rectangles */
+_Static_assert(sizeof(struct db_rect) == 12, "db_rect is part of the ABI");
+_Static_assert(DB_RECT_RING_GPA + DB_RECT_RING_LEN * sizeof(struct db_rect) <= DB_PVBITMAP_GPA,
+	       "the rect ring overlaps the pvbitmap pages");
 #define DB_FRAME_RING_LEN    1024u
 
 /* One committed frame; damage is rects[rect_first .. rect_first + rect_count)

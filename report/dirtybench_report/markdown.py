@@ -178,17 +178,25 @@ def method(run):
             + ["", _spread(run), ""] + _platform_note(run) + _without_result(run["rows"]))
 
 
+LOCKED = "\u2021"
+
+
 def _matrix_row(s, r):
     if r["status"] != "ok":
         return "| %s | *%s* |%s" % (s, r["status"], " \u2014 |" * (TABLE_COLS - 1))
     missed = alt(r.get("frames_missed"), 0)
     misses = ("**%s frames (%s tiles)**" % (s_(r["frames_missed"]), s_(r.get("tiles_missed")))
               if missed > 0 else s_(alt(r.get("frames_missed"), DASH)))
-    vals = [r.get(k) for k in ("scan_p50", "scan_p99", "lat_p50", "lat_p99", "fps_achieved",
-                               "draw_mean_us", "slowdown", "kvm_exits_pf", "pf_taken_pf",
-                               "user_exits_pf", "precision")]
+    vals = [num(r.get(k)) for k in ("scan_p50", "scan_p99", "lat_p50", "lat_p99", "fps_achieved",
+                                    "draw_mean_us", "slowdown", "kvm_exits_pf", "pf_taken_pf",
+                                    "user_exits_pf", "precision")]
     dagger = " \u2020" if alt(r.get("concurrent"), 0) > 0 else ""
-    return "| %s%s | %s | %s |" % (s, dagger, " | ".join(num(v) for v in vals), misses)
+    if r.get("phase_locked"):
+        # Issue 23: with --phase-sweep 0 latency measured one fixed phase of
+        # the scan clock against the frame clock: not comparable across rows.
+        dagger += " " + LOCKED
+        vals[2] = vals[3] = "*locked*"
+    return "| %s%s | %s | %s |" % (s, dagger, " | ".join(vals), misses)
 
 
 def workload_table(run, w):
@@ -211,6 +219,10 @@ def workload_table(run, w):
     if any(alt(r.get("concurrent"), 0) > 0 for r in rows):
         out += ["", "\u2020 the rest of the host was busy during this run." if _has_others_cpu(rows)
                 else "\u2020 another benchmark process was running when this run started."]
+    if any(r.get("phase_locked") for r in _ok(rows)):
+        out += ["", LOCKED + " locked clocks (`--phase-sweep 0`, `scan.phase_locked`): its latency is that of one "
+                "fixed phase between the scan clock and the guest\u2019s frame clock, not comparable with the other "
+                "rows, so it is not shown."]
     return out + [""]
 
 
