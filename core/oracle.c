@@ -411,14 +411,15 @@ static void account_frame(struct oracle *o, const struct oracle_frame *f)
 		return;
 	o->stats.frames_measured++;
 	o->stats.damage_tiles += bitmap_weight(f->tiles, o->geo->ntiles);
-	/* The guest stood still in a pause: not its drawing time, nor its
-	 * deadlines skipped. */
-	if (!overlaps_pause(o, since, f->commit)) {
-		o->stats.draw_cycles += f->draw_cycles;
+	o->stats.draw_cycles += f->draw_cycles;
+	hist_add(&o->stats.draw_ns, (uint64_t)cycles_to_ns(o, f->draw_cycles));
+	/* The guest stands still only between frames (asleep), so no drawing
+	 * holds a pause; but the deadlines it skipped after one are the
+	 * pause's, not the strategy's. */
+	if (overlaps_pause(o, since, f->commit))
+		o->stats.frames_after_pause++;
+	else
 		o->stats.dropped += f->dropped_before;
-		o->stats.frames_drawn_unpaused++;
-		hist_add(&o->stats.draw_ns, (uint64_t)cycles_to_ns(o, f->draw_cycles));
-	}
 	for (uint32_t i = 0; i < f->rect_count; i++) {
 		const struct db_rect *r = &o->rect_ring[(f->rect_first + i) % DB_RECT_RING_LEN];
 

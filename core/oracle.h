@@ -41,7 +41,9 @@
  * the end of the run, where the replica is compared with VRAM once more.
  *
  * Frames around a pause for a replica check (oracle_pause_*) are judged as
- * any, but left out of latency (frames_paused) and of drawing time.
+ * any, but left out of latency (frames_paused); the deadlines skipped by the
+ * frame after a pause are not counted as dropped (frames_after_pause). The
+ * guest stands still only between frames, so no drawing time holds one.
  */
 #ifndef DIRTYBENCH_ORACLE_H
 #define DIRTYBENCH_ORACLE_H
@@ -93,7 +95,7 @@ struct oracle_stats {
 	uint64_t frames_paused;         /* measured frames left out of latency: a pause fell inside */
 	uint64_t frames_undone;         /* measured frames whose every change was undone unseen */
 	uint64_t delivered_before_commit; /* latency 0: see above */
-	uint64_t frames_drawn_unpaused; /* measured frames in draw_cycles and draw_ns */
+	uint64_t frames_after_pause;    /* measured frames whose skipped deadlines are not counted */
 	uint64_t rounds;
 	uint64_t changed_bytes;         /* union of declared damage, measured rounds */
 	uint64_t reported_bytes;        /* reported tiles' bytes, measured rounds */

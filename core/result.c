@@ -59,7 +59,7 @@ static json_t *guest_block(const struct run_state *rs)
 		"frames_measured", (json_int_t)st->frames_measured,
 		"frames_asked", asked,
 		"frames_dropped", (json_int_t)st->dropped,
-		"draw_cycles_per_frame", result_ratio((double)st->draw_cycles, (double)st->frames_drawn_unpaused),
+		"draw_cycles_per_frame", result_ratio((double)st->draw_cycles, frames),
 		"draw_time_us", hist_to_json(&st->draw_ns, 1e-3, false));
 }
 
@@ -138,7 +138,7 @@ static json_t *replica_block(const struct run_state *rs)
 		"paused_measured_ms", clock_cycles_to_ns(&rs->clock, (double)r->paused_measured_cycles) / 1e6,
 		"check_time_us", hist_to_json(&r->check_ns, 1e-3, false),
 		"frames_paused", (json_int_t)st->frames_paused,
-		"frames_drawn_unpaused", (json_int_t)st->frames_drawn_unpaused,
+		"frames_after_pause", (json_int_t)st->frames_after_pause,
 		"delivered_before_commit", (json_int_t)st->delivered_before_commit);
 }
 
