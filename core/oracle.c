@@ -193,6 +193,8 @@ static void record_latency(struct oracle *o, const struct oracle_frame *f, bool 
 		o->stats.frames_paused++;
 		return;
 	}
+	if (any && round_at(o, delivered)->start < f->commit)
+		o->stats.delivered_by_round_begun_before_commit++;
 	if (!any) {             /* every change was undone before a round saw it */
 		o->stats.frames_undone++;
 	} else if (end > f->commit) {

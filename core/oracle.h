@@ -95,6 +95,7 @@ struct oracle_stats {
 	uint64_t frames_paused;         /* measured frames left out of latency: a pause fell inside */
 	uint64_t frames_undone;         /* measured frames whose every change was undone unseen */
 	uint64_t delivered_before_commit; /* latency 0: see above */
+	uint64_t delivered_by_round_begun_before_commit; /* its scan overlapped the frame's end */
 	uint64_t frames_after_pause;    /* measured frames whose skipped deadlines are not counted */
 	uint64_t rounds;
 	uint64_t changed_bytes;         /* union of declared damage, measured rounds */

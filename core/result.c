@@ -112,6 +112,8 @@ static json_t *dirty_block(const struct run_state *rs)
 		json_object_set_new(block, "frames_missed_window_rule",
 				    json_integer((json_int_t)st->frames_missed_window_rule));
 		json_object_set_new(block, "frames_undone", json_integer((json_int_t)st->frames_undone));
+		json_object_set_new(block, "frames_delivered_by_round_begun_before_commit",
+				    json_integer((json_int_t)st->delivered_by_round_begun_before_commit));
 	}
 	/* Pages only from strategies that report pages (the hypervisor's logs):
 	 * what the write faults KVM counts can be checked against. */
