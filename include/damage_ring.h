@@ -52,6 +52,8 @@ static inline uint64_t damage_ring_tsc_after_stores(void)
 /* tsc: when drawing begins, on the clock the host calibrated against. */
 static inline void damage_ring_begin(struct damage_ring *r, uint64_t tsc)
 {
+	r->control->drawing = 1;
+	barrier();
 	r->current.tsc_start = tsc;
 	r->current.rect_first = r->rect_head;
 	r->current.rect_count = 0;
@@ -94,6 +96,7 @@ static inline void damage_ring_commit(struct damage_ring *r, uint32_t dropped_be
 	r->current.dropped_before = dropped_before;
 	if (head - c->frames_consumed >= DB_FRAME_RING_LEN) {
 		c->overflow = 1;
+		c->drawing = 0;
 		return;
 	}
 	r->current.seq = head;
@@ -102,6 +105,7 @@ static inline void damage_ring_commit(struct damage_ring *r, uint32_t dropped_be
 	c->rects_published = r->rect_head;
 	barrier();      /* x86 keeps store order: the record is visible before the head */
 	c->frames_published = head + 1;
+	c->drawing = 0;
 }
 
 #endif

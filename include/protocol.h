@@ -178,6 +178,9 @@ struct db_control {
 	uint32_t overflow;              /* non-zero: a ring was full, records were lost */
 	volatile uint64_t frames_published; /* guest's head in the frame ring */
 	volatile uint64_t rects_published;  /* guest's head in the rect ring */
+	volatile uint32_t drawing;      /* 1 from a frame's begin to its commit: a back end that
+					 * stops the guest anywhere (Xen) waits for 0 (core/replica.h) */
+	uint32_t pad_drawing;
 	uint64_t frames_dropped;        /* deadlines missed (frames asked for, not drawn) */
 	struct db_ucall ucall;
 	char message[512];              /* PRINT and ABORT text */
