@@ -159,7 +159,7 @@ static void replay_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_
 		r->rects = realloc(r->rects, r->cap * sizeof(*r->rects));
 		assert_non_null(r->rects);
 	}
-	r->rects[r->n++] = (struct db_rect){ (uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
+	r->rects[r->n++] = (struct db_rect){ (uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h, 0 };
 }
 
 /* Draw frame n (0: init) and compare its damage with record i. */
