@@ -95,6 +95,7 @@ static void *slurp(const char *path, size_t *len)
 struct parsed {
 	const struct db_records_header *h;
 	const struct db_frame *frame[256];
+	struct db_frame copy[256];      /* 12-byte rects leave the next record 4-byte aligned */
 	const struct db_rect *rects[256];
 	size_t nframes;
 };
@@ -125,7 +126,7 @@ static void parse_records(const uint8_t *buf, size_t len, const char *name, stru
 	check_header(p->h, name);
 	for (p->nframes = 0; off < len; p->nframes++) {
 		assert_true(p->nframes < 256 && off + sizeof(struct db_frame) <= len);
-		const struct db_frame *f = (const struct db_frame *)(buf + off);
+		const struct db_frame *f = memcpy(&p->copy[p->nframes], buf + off, sizeof(struct db_frame));
 		off += sizeof(*f);
 		assert_int_equal(f->seq, p->nframes);
 		assert_int_equal(f->rect_first, rect_next);
