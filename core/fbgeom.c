@@ -75,21 +75,28 @@ void fb_copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const uin
 		memcpy(dst + off, src + off, (size_t)w * FB_BYTES_PER_PIXEL);
 }
 
-/* Four pixels per SSE2 compare (baseline x86-64): a lane is all ones where
- * they differ, so the lanes' sum counts down by one per changed pixel. */
+/* Four pixels per SSE2 compare (baseline x86-64), in one pass that also
+ * stores: a lane is all ones where they differ, so the lanes' sum counts
+ * down by one per changed pixel. */
 typedef uint32_t fb_v4 __attribute__((vector_size(16), may_alias, aligned(4)));
 
-static size_t count_changed_pixels(const uint32_t *d, const uint32_t *s, uint32_t w)
+static size_t copy_count_row(uint32_t *d, const uint32_t *s, uint32_t w)
 {
 	fb_v4 acc = { 0, 0, 0, 0 };
 	uint32_t i = 0;
 	size_t n;
 
-	for (; i + 4 <= w; i += 4)
-		acc += (fb_v4)(*(const fb_v4 *)(const void *)(d + i) != *(const fb_v4 *)(const void *)(s + i));
+	for (; i + 4 <= w; i += 4) {
+		fb_v4 a = *(fb_v4 *)(void *)(d + i), b = *(const fb_v4 *)(const void *)(s + i);
+
+		acc += (fb_v4)(a != b);
+		*(fb_v4 *)(void *)(d + i) = b;
+	}
 	n = (uint32_t)-(acc[0] + acc[1] + acc[2] + acc[3]);
-	for (; i < w; i++)
+	for (; i < w; i++) {
 		n += d[i] != s[i];
+		d[i] = s[i];
+	}
 	return n;
 }
 
@@ -100,11 +107,8 @@ size_t fb_copy_tile_count(const struct fb_geometry *g, size_t t, uint8_t *dst, c
 	uint32_t x, y, w, h;
 	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h), changed = 0;
 
-	for (uint32_t r = 0; r < h; r++, off += g->stride) {
-		changed += count_changed_pixels((const uint32_t *)(const void *)(dst + off),
-						(const uint32_t *)(const void *)(src + off), w);
-		memcpy(dst + off, src + off, (size_t)w * FB_BYTES_PER_PIXEL);
-	}
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		changed += copy_count_row((uint32_t *)(void *)(dst + off), (const uint32_t *)(const void *)(src + off), w);
 	return changed * FB_BYTES_PER_PIXEL;
 }
 
