@@ -37,10 +37,13 @@ XEN_GUEST_SRC   := workloads/xen/absent.c
 XEN_LDLIBS      :=
 endif
 
+# display/: uffd-wp's display process (db-display) and run-bench's side of it.
+DISPLAY_SCAN_SRC := display/pagemap_scan.c
+DISPLAY_LINK_SRC := $(DISPLAY_SCAN_SRC) display/link.c
 # The folders are the architecture (README "Architecture"): core/ drives a run,
 # backends/ run the guest, collectors/ measure around it, vnc/ serves it.
 BENCH_SRC    := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard backends/kvm/*.c) \
-	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(XEN_BENCH_SRC)
+	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(DISPLAY_LINK_SRC) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
 # The workload catalog (names, options, frame rates: workloads/workload.h) is
 # all run-bench links of the workloads. Their drawing and its library are
@@ -73,7 +76,7 @@ UNIT_TESTS := $(call test_bins,$(UNIT_TEST_SRC))
 E2E_TESTS  := $(call test_bins,$(E2E_TEST_SRC))
 
 .PHONY: all test unit-test e2e-test clean report linux-workloads
-all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload
+all: $(BUILD)/bin/run-bench $(BUILD)/bin/run-bench-asan $(BUILD)/bin/db-workload $(BUILD)/bin/db-bench-scan $(BUILD)/bin/db-bench-scan-asan
 
 # --- generated font -------------------------------------------------------
 $(BUILD)/bin/psf2c: tools/psf2c.c
@@ -126,11 +129,36 @@ $(BUILD)/bin/run-bench-asan: $(ASAN_OBJS) $(BUILD)/asan/core/main.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^ $(LDLIBS_HOST)
 
+# --- uffd-wp's display process: run-bench runs the one beside it ------------
+all: $(BUILD)/bin/db-display $(BUILD)/bin/db-display-asan
+
+$(BUILD)/bin/db-display: $(patsubst %.c,$(BUILD)/host/%.o,$(DISPLAY_SCAN_SRC) display/main.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -o $@ $^
+
+$(BUILD)/bin/db-display-asan: $(patsubst %.c,$(BUILD)/asan/%.o,$(DISPLAY_SCAN_SRC) display/main.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -o $@ $^
+
 # --- the workloads as an ordinary Linux program ----------------------------
 $(BUILD)/bin/db-workload: $(patsubst %.c,$(BUILD)/host/%.o,$(WORKLOAD_SRC) $(LINUXRT_SRC) $(XEN_GUEST_SRC) workloads/linux/main.c)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_HOST) -o $@ $^ $(LDLIBS_HOST)
 linux-workloads: $(BUILD)/bin/db-workload
+
+# --- the content detectors outside KVM (README "Scans at the memory limit") ---
+# db-bench-scan links the detectors and the drawing, not KVM; `make bench-scan`
+# runs it on every workload under the machine lock into $(BENCH_SCAN_OUT).
+BENCH_SCAN_OUT ?= results/bench-scan-$(shell date -u +%Y%m%dT%H%MZ).json
+$(BUILD)/bin/db-bench-scan: tools/bench-scan/main.c $(HOST_OBJS) $(call draw_objs,$(BUILD)/host)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST)
+$(BUILD)/bin/db-bench-scan-asan: tools/bench-scan/main.c $(ASAN_OBJS) $(call draw_objs,$(BUILD)/asan)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_HOST) $(SAN_FLAGS) -I$(BUILD)/gen -o $@ $< $(filter %.o,$^) $(LDLIBS_HOST)
+.PHONY: bench-scan
+bench-scan: $(BUILD)/bin/db-bench-scan
+	flock /tmp/dirtybench-machine.lock $(BUILD)/bin/db-bench-scan --out $(BENCH_SCAN_OUT)
 
 # --- tests ----------------------------------------------------------------
 # Only the test's source and objects go to the compiler: its .d file adds the

@@ -54,6 +54,11 @@ int backend_vram_invalidate(struct backend *be, size_t first, size_t n)
 	return CALL_HOOK(be, vram_invalidate, be, first, n);
 }
 
+int backend_vram_reprotect(struct backend *be, size_t first, size_t n)
+{
+	return CALL_HOOK(be, vram_reprotect, be, first, n);
+}
+
 int backend_guest_tlb_flush(struct backend *be)
 {
 	return CALL_HOOK(be, guest_tlb_flush, be);

@@ -26,6 +26,10 @@ enum backend_feature {
 	BACKEND_GUEST_TLB_FLUSH  = 1u << 6, /* force a guest TLB flush from the host */
 	BACKEND_VRAM_WRITE_TRAP  = 1u << 7, /* write-protect VRAM, learn of the first write */
 	BACKEND_GUEST_EVENTS     = 1u << 8, /* wake a sleeping guest; wait for its notification */
+	/* The guest's VRAM writes go through this process's own page tables of
+	 * be->vram (a VMM's mapping), so the kernel's per-process write
+	 * tracking (userfaultfd write-protect, soft-dirty) sees them. */
+	BACKEND_VRAM_HOST_PTES   = 1u << 9,
 };
 
 struct backend;
@@ -52,6 +56,10 @@ struct backend_ops {
 	void *(*guest_ptr)(struct backend *be, uint64_t gpa, size_t len);
 	/* Drop the hypervisor's mappings of VRAM pages [first, first + n). */
 	int (*vram_invalidate)(struct backend *be, size_t first, size_t n);
+	/* The same by write-protecting the host mapping of those pages and
+	 * lifting it again at once (mprotect twice): the hypervisor's mappings go
+	 * (MMU notifier), the host's page table entries and pages stay. */
+	int (*vram_reprotect)(struct backend *be, size_t first, size_t n);
 	/* Make the guest re-walk its page tables (reload CR3) before returning. */
 	int (*guest_tlb_flush)(struct backend *be);
 	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
@@ -93,6 +101,7 @@ long backend_dirty_ring_harvest(struct backend *be, uint64_t *pages);
 int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
+int backend_vram_reprotect(struct backend *be, size_t first, size_t n);
 int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);

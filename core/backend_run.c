@@ -3,6 +3,8 @@
 
 #include "core/backend.h"
 #include "core/backend_run.h"
+#include "core/status.h"
+#include "core/strategy.h"
 #include "include/compiler.h"
 
 static const struct backend_run_ops *const backend_runs[] = {
@@ -25,6 +27,13 @@ const struct backend_run_ops *backend_run_by_name(const char *name)
 
 int backend_probe(const struct run_options *opt, const struct strategy_ops *sops, char *why, size_t len)
 {
+	int status;
+
 	why[0] = '\0';
-	return backend_run_find(opt->backend)->probe(opt, sops, why, len);
+	status = backend_run_find(opt->backend)->probe(opt, sops, why, len);
+	/* The strategy's own probe of this host (a kernel feature, a
+	 * permission), before anything boots: be is NULL here. */
+	if (status == EXIT_OK && sops->supported && !sops->supported(NULL, why, len))
+		return EXIT_UNSUPPORTED;
+	return status;
 }

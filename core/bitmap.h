@@ -24,6 +24,14 @@ static inline void bitmap_zero(uint64_t *map, size_t bits)
 	memset(map, 0, BITMAP_WORDS(bits) * sizeof(*map));
 }
 
+static inline bool bitmap_empty(const uint64_t *map, size_t bits)
+{
+	for (size_t w = 0; w < BITMAP_WORDS(bits); w++)
+		if (map[w])
+			return false;
+	return true;
+}
+
 void bitmap_fill(uint64_t *map, size_t bits);
 void bitmap_set_range(uint64_t *map, size_t first, size_t count);
 size_t bitmap_weight(const uint64_t *map, size_t bits);

@@ -66,6 +66,16 @@ int collectors_window(struct run_state *rs, bool start)
 	return EXIT_OK;
 }
 
+void collectors_before_round(struct run_state *rs, bool measured)
+{
+	for (size_t i = 0; i < rs->ncollectors; i++) {
+		struct collector *c = &rs->collectors[i];
+
+		if (c->opened && c->ops->before_round)
+			c->ops->before_round(c, rs, measured);
+	}
+}
+
 void collectors_round(struct run_state *rs)
 {
 	for (size_t i = 0; i < rs->ncollectors; i++) {

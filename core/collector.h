@@ -8,6 +8,7 @@
  *   open        at its stage: before the back end boots (nothing else runs), or
  *               once the guest is READY and the strategy armed
  *   window      at the measured window's start and end
+ *   before_round every scan round, before the strategy scans (optional)
  *   round       every scan round, before the oracle judges it (optional)
  *   finish      after the guest stopped and the last round was judged; a
  *               collector may fail the run here (VNC's pixel check) (optional)
@@ -46,6 +47,7 @@ struct collector_ops {
 	const char *(*unsupported)(const struct run_state *rs);
 	int (*open)(struct collector *c, struct run_state *rs);
 	int (*window)(struct collector *c, struct run_state *rs, bool start);
+	void (*before_round)(struct collector *c, struct run_state *rs, bool measured);
 	void (*round)(struct collector *c, struct run_state *rs);
 	int (*finish)(struct collector *c, struct run_state *rs);
 	json_t *(*json)(struct collector *c, const struct run_state *rs);
@@ -70,6 +72,7 @@ size_t collector_count(void);
 /* Open every wanted collector of this stage. EXIT_OK, or a status with rs->error. */
 int collectors_open(struct run_state *rs, enum collector_stage stage);
 int collectors_window(struct run_state *rs, bool start);
+void collectors_before_round(struct run_state *rs, bool measured);
 void collectors_round(struct run_state *rs);
 int collectors_finish(struct run_state *rs);
 /* Each wanted collector's member into result. -1 when out of memory. */

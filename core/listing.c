@@ -28,6 +28,7 @@ static const struct {
 	{ BACKEND_GUEST_TLB_FLUSH, "guest_tlb_flush" },
 	{ BACKEND_VRAM_WRITE_TRAP, "vram_write_trap" },
 	{ BACKEND_GUEST_EVENTS, "guest_events" },
+	{ BACKEND_VRAM_HOST_PTES, "vram_host_ptes" },
 };
 
 const char *listing_feature_name(unsigned feature)

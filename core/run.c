@@ -136,6 +136,8 @@ int run_scan_round(struct run_state *rs, enum run_round kind)
 	double cpu0;
 	uint64_t start, end;
 
+	if (!quiet)             /* the guest stands still in a quiet round: nothing to sample */
+		collectors_before_round(rs, measured);
 	announce_round(rs);
 	cpu0 = thread_cpu_s();
 	start = clock_tsc();

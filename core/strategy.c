@@ -270,6 +270,10 @@ int strategy_init_with_options(struct strategy *s, const struct strategy_ops *op
 		s->bad_input = true;
 		return -1;
 	}
+	if (page_tile_map_init(&s->tile_map, s->geo)) {
+		snprintf(s->error, sizeof(s->error), "out of memory for the page to tile table");
+		return -1;
+	}
 	return ops->init ? ops->init(s) : 0;
 }
 
@@ -287,10 +291,7 @@ static int scan_with(struct strategy *s, struct dirty_set *out,
 	if (out->full) {
 		bitmap_fill(out->tiles, s->geo->ntiles);
 	} else if (out->has_pages) {
-		for (size_t w = 0; w < BITMAP_WORDS(s->geo->pages); w++)
-			for (uint64_t bits = out->pages[w]; bits; bits &= bits - 1)
-				dirty_set_page_to_tiles(s->geo, w * 64 + (size_t)__builtin_ctzll(bits),
-							out->tiles);
+		page_tile_map_apply(&s->tile_map, out->pages, out->tiles);
 	}
 	return 0;
 }
@@ -325,6 +326,7 @@ void strategy_fini(struct strategy *s)
 {
 	if (s->ops && s->ops->fini)
 		s->ops->fini(s);
+	page_tile_map_fini(&s->tile_map);
 	s->ops = NULL;
 }
 

@@ -15,6 +15,7 @@
 
 #include "core/backend.h"
 #include "core/fbgeom.h"
+#include "core/page_tiles.h"
 
 /* What one scan round found. A page-granular strategy sets pages and
  * has_pages; the harness turns pages into tiles with the real stride. */
@@ -52,7 +53,8 @@ struct strategy_ops {
 	const char *name;
 	const char *description;
 	unsigned needs;         /* enum backend_feature bits */
-	/* Optional: false with a reason when this host cannot run it. */
+	/* Optional: false with a reason when this host cannot run it (exit 4).
+	 * backend_probe calls it before boot with be NULL; init, with the back end. */
 	bool (*supported)(const struct backend *be, char *why, size_t len);
 	/* Optional: allocate, read options (strategy_opt_*). */
 	int (*init)(struct strategy *s);
@@ -110,6 +112,7 @@ struct strategy {
 	void *priv;
 	size_t memory_bytes;    /* what the strategy allocated for tracking */
 	uint64_t round_period_ns; /* the harness's interval between scans; 0: unknown */
+	struct page_tile_map tile_map;  /* the harness's page -> tile table */
 	char error[256];
 };
 

@@ -35,6 +35,7 @@ struct logdirty_priv {
 	uint64_t rounds;
 	uint64_t pages_reported;
 	uint64_t rounds_with_pages;
+	uint64_t clears;        /* manual mode: re-protect calls made (none for an empty round) */
 };
 
 static int logdirty_setup(struct strategy *s, bool manual)
@@ -125,9 +126,14 @@ static int logdirty_scan(struct strategy *s, struct dirty_set *out)
 	if (backend_dirty_log_fetch(s->be, p->slot_bitmap))
 		return -1;
 	/* Re-protect before the caller reads the pages: a write that lands
-	 * after this faults again and is in the next round's log. */
-	if (p->manual && backend_dirty_log_clear(s->be, p->slot_bitmap))
-		return -1;
+	 * after this faults again and is in the next round's log. Nothing
+	 * fetched, nothing to re-protect: no call (a page written since the
+	 * fetch is still in the log, for the next round). */
+	if (p->manual && !bitmap_empty(p->slot_bitmap, s->be->vram_slot_pages)) {
+		if (backend_dirty_log_clear(s->be, p->slot_bitmap))
+			return -1;
+		p->clears++;
+	}
 	n = copy_fb_pages(s->geo, p->slot_bitmap, out->pages);
 	if (p->drop_redirty) {
 		drop_redirtied(s, p, out->pages, fetched_tsc);
@@ -169,6 +175,8 @@ static void logdirty_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "pages_per_round", p->rounds ?
 			    json_real((double)p->pages_reported / (double)p->rounds) : json_null());
 	json_object_set_new(obj, "rounds_with_pages", json_integer((json_int_t)p->rounds_with_pages));
+	if (p->manual)
+		json_object_set_new(obj, "clear_calls", json_integer((json_int_t)p->clears));
 	if (p->drop_redirty)
 		json_object_set_new(obj, "test_pages_dropped", json_integer((json_int_t)p->pages_dropped));
 }

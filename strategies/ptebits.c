@@ -10,7 +10,7 @@
 #include "core/bitmap.h"
 #include "strategies/ptebits.h"
 
-static const char *const rearm_names[] = { "mapping", "tlb", "none" };
+static const char *const rearm_names[] = { "mapping", "tlb", "none", "mapping-whole", "mprotect" };
 
 static const struct strategy_option_spec ptebits_options[] = {
 	PTEBITS_OPTION_REARM,
@@ -31,6 +31,12 @@ static int choose_rearm(struct strategy *s, struct ptebits *p)
 	}
 	p->rearm = (enum ptebits_rearm)(want - 1);
 	p->rearm_reason = "forced by --sopt rearm";
+	if (p->rearm == REARM_MPROTECT && !s->be->ops->vram_reprotect) {
+		snprintf(s->error, sizeof(s->error), "%s rearm=mprotect: the %s back end cannot re-protect VRAM",
+			 s->ops->name, s->be->ops->name);
+		s->bad_input = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -64,17 +70,51 @@ int ptebits_arm(struct strategy *s, struct ptebits *p)
 	p->aliased = maps != (long)pages;
 	for (size_t i = 0; i < pages; i++)
 		__atomic_fetch_and(p->extent.pte[i], ~PTE_DIRTY, __ATOMIC_SEQ_CST);
-	if (p->rearm == REARM_MAPPING)
+	if (p->rearm == REARM_MAPPING || p->rearm == REARM_MAPPING_WHOLE)
 		return backend_vram_invalidate(s->be, 0, pages);
+	if (p->rearm == REARM_MPROTECT)
+		return backend_vram_reprotect(s->be, 0, pages);
 	return p->rearm == REARM_TLB ? backend_guest_tlb_flush(s->be) : 0;
 }
 
+/* In the scan loop, a run of pages just cleared (mapping, mprotect). */
 static int rearm_run(struct strategy *s, struct ptebits *p, size_t first, size_t n)
 {
-	if (p->rearm != REARM_MAPPING || !n)
+	if (!n || (p->rearm != REARM_MAPPING && p->rearm != REARM_MPROTECT))
 		return 0;
 	p->invalidations++;
+	if (p->rearm == REARM_MPROTECT)
+		return backend_vram_reprotect(s->be, first, n);
 	return backend_vram_invalidate(s->be, first, n);
+}
+
+/* mapping-whole, after the loop: one call over all of VRAM when most pages
+ * were cleared (a call's fixed cost, the MMU-notifier round trip, paid
+ * once), else a call a run as `mapping` does. */
+static int rearm_after(struct strategy *s, struct ptebits *p, const uint64_t *cleared_pages, size_t cleared)
+{
+	size_t pages = p->extent.pages;
+
+	if (p->rearm != REARM_MAPPING_WHOLE || !cleared)
+		return 0;
+	if (cleared * 2 > pages) {
+		p->invalidations++;
+		return backend_vram_invalidate(s->be, 0, pages);
+	}
+	for (size_t i = 0; i < pages;) {
+		size_t first;
+
+		while (i < pages && !bitmap_test(cleared_pages, i))
+			i++;
+		for (first = i; i < pages && bitmap_test(cleared_pages, i); i++)
+			;
+		if (i > first) {
+			p->invalidations++;
+			if (backend_vram_invalidate(s->be, first, i - first))
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static int fall_back(struct strategy *s, struct ptebits *p, struct dirty_set *out, bool remap)
@@ -114,7 +154,7 @@ int ptebits_scan_once(struct strategy *s, struct ptebits *p, struct dirty_set *o
 			return -1;
 		n = 0;
 	}
-	if (rearm_run(s, p, run, n))
+	if (rearm_run(s, p, run, n) || rearm_after(s, p, out->pages, cleared))
 		return -1;
 	out->has_pages = true;
 	p->pages_cleared += cleared;

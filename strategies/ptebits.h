@@ -21,12 +21,15 @@
 #include "backends/kvm/guest_pt.h"
 #include "core/strategy.h"
 
-enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE };
+enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE, REARM_MAPPING_WHOLE, REARM_MPROTECT };
 
 /* --sopt rearm, for both ops tables: "auto", then enum ptebits_rearm's order. */
 #define PTEBITS_OPTION_REARM { .name = "rearm", .type = STRATEGY_OPT_ENUM, .def = "auto", \
-	.values = (const char *const[]){ "auto", "mapping", "tlb", "none", NULL }, \
-	.help = "how the next write sets D again; auto: tlb on TDP paging, mapping on shadow" }
+	.values = (const char *const[]){ "auto", "mapping", "tlb", "none", "mapping-whole", "mprotect", NULL }, \
+	.help = "how the next write sets D again; auto: tlb on TDP paging, mapping on shadow; " \
+		"mapping: madvise(DONTNEED) a run of cleared pages at a time; mapping-whole: " \
+		"one madvise over all of VRAM when over half the pages were cleared; mprotect: " \
+		"write-protect and lift each run (host pages stay mapped)" }
 
 struct ptebits {
 	struct guest_pt_extent extent;
@@ -37,7 +40,7 @@ struct ptebits {
 	uint64_t full_scans;            /* rounds that fell back to "everything" */
 	uint64_t remaps;                /* times the mapping changed and was walked again */
 	uint64_t pages_cleared;
-	uint64_t invalidations;         /* madvise calls or TLB flushes */
+	uint64_t invalidations;         /* madvise or mprotect-pair calls, or TLB flushes */
 };
 
 int ptebits_setup(struct strategy *s, struct ptebits *p);

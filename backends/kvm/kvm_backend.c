@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -139,6 +140,21 @@ static int kvm_vram_invalidate(struct backend *be, size_t first, size_t n)
 	return 0;
 }
 
+/* A guest write between the two calls takes KVM_RUN to EFAULT; the vCPU
+ * thread then waits for the second (kvm_vm_vram_write_fault) and retries. */
+static int kvm_vram_reprotect(struct backend *be, size_t first, size_t n)
+{
+	struct kvm_vm *vm = to_vm(be);
+	int ret = 0;
+
+	atomic_store(&vm->vram_reprotecting, true);
+	if (mprotect(be->vram + first * 4096, n * 4096, PROT_READ) ||
+	    mprotect(be->vram + first * 4096, n * 4096, PROT_READ | PROT_WRITE))
+		ret = be_fail(be, "mprotect on VRAM (re-protect)");
+	atomic_store(&vm->vram_reprotecting, false);
+	return ret;
+}
+
 /* Only the vCPU thread may touch vCPU state: the harness installs a request
  * hook that kicks it out of KVM_RUN, reloads CR3 there and waits for it. */
 static int kvm_guest_tlb_flush(struct backend *be)
@@ -169,6 +185,11 @@ static int kvm_vram_write_protect(struct backend *be, bool on)
 
 int kvm_vm_vram_write_fault(struct kvm_vm *vm)
 {
+	if (atomic_load(&vm->vram_reprotecting)) {
+		while (atomic_load(&vm->vram_reprotecting))
+			sched_yield();
+		return 0;
+	}
 	if (!atomic_load(&vm->be.vram_protected))
 		return -1;
 	if (kvm_vram_write_protect(&vm->be, false))
@@ -212,7 +233,7 @@ const struct backend_ops kvm_backend_ops = {
 			   "KVM_GET_DIRTY_LOG + KVM_CLEAR_DIRTY_LOG (MANUAL_DIRTY_LOG_PROTECT2, INITIALLY_SET)" },
 	.features = BACKEND_DIRTY_LOG | BACKEND_DIRTY_LOG_MANUAL | BACKEND_DIRTY_RING |
 		    BACKEND_GUEST_PAGETABLES | BACKEND_VRAM_INVALIDATE | BACKEND_PV_PAGE | BACKEND_GUEST_TLB_FLUSH |
-		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS,
+		    BACKEND_VRAM_WRITE_TRAP | BACKEND_GUEST_EVENTS | BACKEND_VRAM_HOST_PTES,
 	.dirty_log_start = kvm_dirty_log_start,
 	.dirty_log_stop = kvm_dirty_log_stop,
 	.dirty_log_fetch = kvm_dirty_log_fetch,
@@ -221,6 +242,7 @@ const struct backend_ops kvm_backend_ops = {
 	.dirty_ring_reset = kvm_dirty_ring_reset,
 	.guest_ptr = kvm_guest_ptr,
 	.vram_invalidate = kvm_vram_invalidate,
+	.vram_reprotect = kvm_vram_reprotect,
 	.guest_tlb_flush = kvm_guest_tlb_flush,
 	.vram_write_protect = kvm_vram_write_protect,
 	.guest_kick = kvm_guest_kick,

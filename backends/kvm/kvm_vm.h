@@ -40,6 +40,7 @@ struct kvm_vm {
 	int (*tlb_flush_request)(void *arg);    /* installed by the harness */
 	void *tlb_flush_arg;
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
+	_Atomic bool vram_reprotecting; /* kvm_vram_reprotect is between its two mprotects */
 	int kick_fd;                    /* eventfd: wakes a sleeping guest (guest_kick) */
 	int notify_fd;                  /* eventfd: the guest made DB_UCALL_NOTIFY */
 	char error[512];

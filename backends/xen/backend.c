@@ -57,5 +57,9 @@ const char *xen_backend_unsupported(unsigned needs)
 	if (missing & (BACKEND_VRAM_WRITE_TRAP | BACKEND_VRAM_INVALIDATE))
 		return "dom0 cannot be told of a domU's first write to VRAM (its only write protection of "
 		       "domU RAM is log-dirty, read by polling a hypercall every round, which is the logdirty strategy)";
+	if (missing & BACKEND_VRAM_HOST_PTES)
+		return "dom0's foreign mapping of the domU's VRAM does not see the domU's writes through dom0's page "
+		       "tables (the domU writes through its own p2m), so dom0's userfaultfd write-protection and "
+		       "soft-dirty bits never see them";
 	return missing ? "the Xen back end lacks a feature this strategy needs" : NULL;
 }

@@ -3,7 +3,9 @@
  * made by hand whose VRAM is a malloc'd buffer, changed at random between
  * rounds. memcmp must report exactly the tiles with a changed byte, with
  * every compare kernel (AVX2, SSE2, 64-bit words) alike; memcmp-qemu
- * exactly the tiles its 16-pixel chunks cover; page-to-tile conversion
+ * exactly the tiles its 16-pixel chunks cover; memhash (AVX2 and scalar)
+ * exactly the changed tiles, its copy equal to VRAM after every round;
+ * page-to-tile conversion (the walk and the table)
  * must match a per-pixel walk; the dirty-ring harvest must take exactly
  * the published entries, in ring order across the wrap.
  */
@@ -24,6 +26,7 @@
 
 extern const struct strategy_ops strategy_memcmp;
 extern const struct strategy_ops strategy_memcmp_qemu;
+extern const struct strategy_ops strategy_memhash;
 
 #define ROUNDS 60
 
@@ -162,7 +165,7 @@ static void runner_fini(struct runner *r)
 	dirty_set_free(&r->ds);
 }
 
-enum { R_AVX2, R_SSE2, R_U64, R_QEMU, NRUNNERS };
+enum { R_AVX2, R_SSE2, R_U64, R_QEMU, R_HASH_AVX2, R_HASH_SCALAR, NRUNNERS };
 
 static void run_resolution(const struct res *res)
 {
@@ -181,7 +184,10 @@ static void run_resolution(const struct res *res)
 	live[R_SSE2] = runner_init(&run[R_SSE2], &strategy_memcmp, "sse2", &be);
 	live[R_U64] = runner_init(&run[R_U64], &strategy_memcmp, "u64", &be);
 	live[R_QEMU] = runner_init(&run[R_QEMU], &strategy_memcmp_qemu, NULL, &be);
-	assert_true(live[R_U64] && live[R_QEMU]);
+	live[R_HASH_AVX2] = runner_init(&run[R_HASH_AVX2], &strategy_memhash, "avx2", &be);
+	live[R_HASH_SCALAR] = runner_init(&run[R_HASH_SCALAR], &strategy_memhash, "scalar", &be);
+	run[R_HASH_AVX2].label = "memhash avx2", run[R_HASH_SCALAR].label = "memhash scalar";
+	assert_true(live[R_U64] && live[R_QEMU] && live[R_HASH_SCALAR]);
 	if (!live[R_AVX2])
 		print_message("no AVX2 on this CPU: the AVX2 kernel is not compared\n");
 	for (unsigned round = 0; round < ROUNDS; round++) {
@@ -194,6 +200,9 @@ static void run_resolution(const struct res *res)
 			assert_int_equal(strategy_scan(&run[i].s, &run[i].ds), 0);
 			describe_mismatch(&be.geo, run[i].label, run[i].ds.tiles,
 					  i == R_QEMU ? want_chunks : want, round);
+			/* Every content strategy's copy is what its consumer holds: VRAM. */
+			if (memcmp(run[i].s.ops->shadow(&run[i].s), be.vram, be.geo.bytes))
+				fail_msg("round %u: %s's copy differs from VRAM after a scan", round, run[i].label);
 		}
 	}
 	for (int i = 0; i < NRUNNERS; i++)
@@ -269,12 +278,14 @@ static void test_page_to_tiles(void **state)
 		const struct res *r = i < sizeof(resolutions) / sizeof(resolutions[0]) ?
 				      &resolutions[i] : &extra[i - sizeof(resolutions) / sizeof(resolutions[0])];
 		struct fb_geometry g;
+		struct page_tile_map map;
 		uint64_t *got, *want;
 
 		assert_int_equal(fb_geometry_init(&g, r->w, r->h, r->tile_w, r->tile_h, err, sizeof(err)), 0);
 		got = calloc(BITMAP_WORDS(g.ntiles), 8);
 		want = calloc(BITMAP_WORDS(g.ntiles), 8);
 		assert_true(got && want);
+		assert_int_equal(page_tile_map_init(&map, &g), 0);
 		for (size_t p = 0; p < g.pages; p++) {
 			bitmap_zero(got, g.ntiles);
 			bitmap_zero(want, g.ntiles);
@@ -283,7 +294,13 @@ static void test_page_to_tiles(void **state)
 			if (memcmp(got, want, BITMAP_WORDS(g.ntiles) * 8))
 				fail_msg("%ux%u tiles %ux%u: page %zu maps to the wrong tiles",
 					 r->w, r->h, g.tile_w, g.tile_h, p);
+			bitmap_zero(got, g.ntiles);
+			page_tile_map_page(&map, p, got);
+			if (memcmp(got, want, BITMAP_WORDS(g.ntiles) * 8))
+				fail_msg("%ux%u tiles %ux%u: the table maps page %zu to the wrong tiles",
+					 r->w, r->h, g.tile_w, g.tile_h, p);
 		}
+		page_tile_map_fini(&map);
 		free(got);
 		free(want);
 	}
