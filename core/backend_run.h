@@ -55,6 +55,14 @@ struct backend_run_ops {
 	int (*stalled)(struct run_state *rs);
 	/* Optional: the back end's own counters at the measured window's edges. */
 	void (*mark)(struct run_state *rs, bool start);
+	/* Optional (without: --replica-check N is refused, only the final check
+	 * runs): stop the guest between two frames (KVM: the vCPU parks at the
+	 * guest's next sleep; Xen: paused while db_control.drawing is 0),
+	 * waiting a bounded time;
+	 * *paused 0 when it did not get there in time (the check is skipped),
+	 * 1 when it did, and then resume lets it go on. core/replica.h. */
+	int (*pause)(struct run_state *rs, int *paused);
+	int (*resume)(struct run_state *rs);
 	/* Ask the guest to finish its frame and stop; wait until it has. */
 	int (*stop)(struct run_state *rs);
 	int (*finish)(struct run_state *rs);    /* optional */

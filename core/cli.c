@@ -24,12 +24,17 @@ static const char usage_text[] =
 "  --rate HZ         scan rounds per second (default 60); duration x rate >= 2\n"
 "  --phase-sweep S   the scan clock runs a little fast so its phase against the\n"
 "                    guest's frame clock turns once every S seconds, like two\n"
-"                    unsynchronised clocks (default 2; 0 locks them)\n"
+"                    unsynchronised clocks (default 2; 0 locks them: a warning,\n"
+"                    and the result says so)\n"
 "  --wake W          what starts a round: timer, doorbell (the guest's; the timer\n"
 "                    then only at the watchdog's pace) or both (default: both for\n"
 "                    strategies with a doorbell, timer for the others)\n"
 "  --max-event-rate HZ  doorbell rounds at most this often, kicks in between\n"
 "                    coalesced (default 2000; 0: no bound)\n"
+"  --replica-check N every N scan rounds (the first at a random one of the first\n"
+"                    N) stop the guest between two frames and require the\n"
+"                    consumer's replica to equal VRAM (default 0: only once the\n"
+"                    run is over, which every run does)\n"
 "  --res WxH         framebuffer size, 32 bpp (default 1920x1080)\n"
 "  --tile WxH        tile size (default: the seed's 64x128 strips of the screen)\n"
 "  --seed N          workload seed (default 1)\n"
@@ -142,7 +147,7 @@ enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OP
        OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
        OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_PASSWORD_FILE,
        OPT_VNC_ENCODING, OPT_VNC_DUMP,
-       OPT_BACKEND, OPT_DOMAIN, OPT_WAKE, OPT_MAX_EVENT_RATE };
+       OPT_BACKEND, OPT_DOMAIN, OPT_WAKE, OPT_MAX_EVENT_RATE, OPT_REPLICA_CHECK };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -156,6 +161,7 @@ static const struct option long_options[] = {
 	{ "sopt", required_argument, NULL, OPT_SOPT },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "phase-sweep", required_argument, NULL, OPT_PHASE },
+	{ "replica-check", required_argument, NULL, OPT_REPLICA_CHECK },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "json", optional_argument, NULL, OPT_JSON },
 	{ "results-dir", required_argument, NULL, OPT_RESULTS_DIR },
@@ -347,6 +353,10 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 	case OPT_PHASE:         /* against --rate: check_timing(), once both are known */
 		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ?
 		       bad(err, len, "--phase-sweep %s: want 0 or seconds spanning at least 2 rounds", arg) : 0;
+	case OPT_REPLICA_CHECK:
+		return parse_u64(arg, 1000000, &u) ?
+		       bad(err, len, "--replica-check %s: want 0 (only the final check) or rounds, up to 1000000", arg) :
+		       (o->replica_check_rounds = (uint32_t)u, 0);
 	case OPT_REPEAT:
 		return parse_u64(arg, 1000, &u) || u < 1 ? bad(err, len, "--repeat %s: want 1..1000 runs", arg) :
 		       (o->repeat = (int)u, 0);
@@ -509,5 +519,10 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 		return bad(err, errlen, "%s", "--vnc and --perf-record are for the KVM back end only");
 	cli->run.strategy = argv[optind];
 	cli->run.workload = argv[optind + 1];
+	/* Issue 23: with locked clocks every frame meets the rounds at one phase,
+	 * and latency measures that phase, not the strategy. */
+	if (cli->run.phase_sweep_s == 0)
+		fputs("run-bench: warning: --phase-sweep 0 locks the scan clock to the guest's frame clock: "
+		      "latency depends on their fixed phase (the result says scan.phase_locked)\n", stderr);
 	return 0;
 }

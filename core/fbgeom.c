@@ -1,5 +1,6 @@
 /* Framebuffer geometry, tiling, and the sanity limits on both. */
 #include <stdio.h>
+#include <string.h>
 
 #include "core/fbgeom.h"
 #include "include/protocol.h"
@@ -54,4 +55,70 @@ size_t fb_tile_bytes(const struct fb_geometry *g, size_t tile)
 	if (h > g->tile_h)
 		h = g->tile_h;
 	return (size_t)w * h * FB_BYTES_PER_PIXEL;
+}
+
+size_t fb_tile_rect(const struct fb_geometry *g, size_t t, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h)
+{
+	*x = (uint32_t)(t % g->cols) * g->tile_w;
+	*y = (uint32_t)(t / g->cols) * g->tile_h;
+	*w = *x + g->tile_w <= g->width ? g->tile_w : g->width - *x;
+	*h = *y + g->tile_h <= g->height ? g->tile_h : g->height - *y;
+	return (size_t)*y * g->stride + (size_t)*x * FB_BYTES_PER_PIXEL;
+}
+
+void fb_copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h);
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		memcpy(dst + off, src + off, (size_t)w * FB_BYTES_PER_PIXEL);
+}
+
+/* Four pixels per SSE2 compare (baseline x86-64), in one pass that also
+ * stores: a lane is all ones where they differ, so the lanes' sum counts
+ * down by one per changed pixel. */
+typedef uint32_t fb_v4 __attribute__((vector_size(16), may_alias, aligned(4)));
+
+static size_t copy_count_row(uint32_t *d, const uint32_t *s, uint32_t w)
+{
+	fb_v4 acc = { 0, 0, 0, 0 };
+	uint32_t i = 0;
+	size_t n;
+
+	for (; i + 4 <= w; i += 4) {
+		fb_v4 a = *(fb_v4 *)(void *)(d + i), b = *(const fb_v4 *)(const void *)(s + i);
+
+		acc += (fb_v4)(a != b);
+		*(fb_v4 *)(void *)(d + i) = b;
+	}
+	n = (uint32_t)-(acc[0] + acc[1] + acc[2] + acc[3]);
+	for (; i < w; i++) {
+		n += d[i] != s[i];
+		d[i] = s[i];
+	}
+	return n;
+}
+
+/* Compared a pixel (4 bytes) at a time: a changed pixel counts all its bytes,
+ * as the damage does, so the two can be set side by side. */
+size_t fb_copy_tile_count(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h), changed = 0;
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		changed += copy_count_row((uint32_t *)(void *)(dst + off), (const uint32_t *)(const void *)(src + off), w);
+	return changed * FB_BYTES_PER_PIXEL;
+}
+
+int fb_tile_equal(const struct fb_geometry *g, size_t t, const uint8_t *a, const uint8_t *b)
+{
+	uint32_t x, y, w, h;
+	size_t off = fb_tile_rect(g, t, &x, &y, &w, &h);
+
+	for (uint32_t r = 0; r < h; r++, off += g->stride)
+		if (memcmp(a + off, b + off, (size_t)w * FB_BYTES_PER_PIXEL))
+			return 0;
+	return 1;
 }

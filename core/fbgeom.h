@@ -29,5 +29,13 @@ int fb_geometry_init(struct fb_geometry *g, uint32_t width, uint32_t height,
 
 /* Bytes of framebuffer inside tile t (edge tiles are smaller). */
 size_t fb_tile_bytes(const struct fb_geometry *g, size_t tile);
+/* Tile t's rectangle in pixels; returns its first byte's offset. */
+size_t fb_tile_rect(const struct fb_geometry *g, size_t t, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h);
+/* Copy tile t from src to dst (both whole framebuffers of geometry g). */
+void fb_copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src);
+/* The same, returning how many of the tile's bytes changed in dst. */
+size_t fb_copy_tile_count(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src);
+/* Does tile t hold the same bytes in a and b? */
+int fb_tile_equal(const struct fb_geometry *g, size_t t, const uint8_t *a, const uint8_t *b);
 
 #endif

@@ -25,6 +25,7 @@ struct run_options {
 	double phase_sweep_s;           /* scan clock vs guest frame clock: one full phase turn per this */
 	enum run_wake wake;             /* --wake */
 	double max_event_rate_hz;       /* --max-event-rate: doorbell rounds at most this often; 0: no bound */
+	uint32_t replica_check_rounds;  /* --replica-check: stop-the-world check every N rounds; 0: final only */
 	uint32_t width, height;
 	uint32_t tile_w, tile_h;        /* 0: the seed's 64x128 strips */
 	uint64_t seed;

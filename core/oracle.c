@@ -24,7 +24,8 @@ int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_contr
 	hist_init(&o->stats.draw_ns);
 	o->covered = calloc(words, sizeof(uint64_t));
 	o->pixels = calloc(BITMAP_WORDS((size_t)geo->width * geo->height), sizeof(uint64_t));
-	if (!o->covered || !o->pixels)
+	o->tile_round = calloc(geo->ntiles, sizeof(uint32_t));
+	if (!o->covered || !o->pixels || !o->tile_round)
 		return -1;
 	for (unsigned i = 0; i < ORACLE_HISTORY; i++)
 		if (!(o->rounds[i].tiles = calloc(words, sizeof(uint64_t))))
@@ -51,6 +52,7 @@ void oracle_fini(struct oracle *o)
 	}
 	free(o->covered);
 	free(o->pixels);
+	free(o->tile_round);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -72,23 +74,6 @@ static bool tile_matches_shadow(const struct oracle *o, size_t tile)
 		if (memcmp(o->vram + (size_t)y * g->stride + x0, o->shadow + (size_t)y * g->stride + x0, w))
 			return false;
 	return true;
-}
-
-/* Unreported tiles of f whose content the strategy's copy already holds
- * are no loss (see oracle.h): count them as covered. */
-static void excuse_undone_changes(struct oracle *o, const struct oracle_frame *f)
-{
-	if (!o->shadow)
-		return;
-	for (size_t w = 0; w < BITMAP_WORDS(o->geo->ntiles); w++)
-		for (uint64_t bits = f->tiles[w] & ~o->covered[w]; bits; bits &= bits - 1) {
-			size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
-
-			if (tile_matches_shadow(o, t)) {
-				bitmap_set(o->covered, t);
-				o->stats.tiles_excused++;
-			}
-		}
 }
 
 void oracle_measure(struct oracle *o, bool on)
@@ -184,36 +169,44 @@ static void record_miss(struct oracle *o, const struct oracle_frame *f)
 		}
 }
 
-/* Check frame f against rounds first..last; record latency or a miss. */
-static bool intersects(const uint64_t *a, const uint64_t *b, size_t bits)
+/* Did a pause for a replica check fall inside [from, to]? */
+static bool overlaps_pause(const struct oracle *o, uint64_t from, uint64_t to)
 {
-	for (size_t i = 0; i < BITMAP_WORDS(bits); i++)
-		if (a[i] & b[i])
+	for (unsigned i = 0; i < ORACLE_PAUSES && i < o->npauses; i++)
+		if (o->pauses[i].from <= to && o->pauses[i].to >= from)
 			return true;
 	return false;
 }
 
-/* Latency: a round that reported one of f's tiles may have read it before
- * f's last write to it, and only a later report (or none: no later write)
- * says otherwise; so the frame counts as delivered at the end of the last
- * round of its window that reported any of its tiles. Conservative: a report
- * there may be owed to the next frame. 0 when that round ended before the
- * commit (everything was final and read before the frame said so). */
-static void record_latency(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
+/* Latency: the end of the round that delivered f's last tile (see oracle.h),
+ * minus the commit. Frames around a pause (a replica check) are left out:
+ * their latency would be the pause's. */
+static void record_latency(struct oracle *o, const struct oracle_frame *f, bool any, uint64_t delivered)
 {
-	uint64_t end = 0, delivered = UINT64_MAX;
+	uint64_t end;
 
 	/* A frame that changed nothing has nothing to deliver: no latency. */
 	if (!o->measuring || bitmap_weight(f->tiles, o->geo->ntiles) == 0)
 		return;
-	for (uint64_t n = first; n <= last; n++)
-		if (intersects(f->tiles, round_at(o, n)->tiles, o->geo->ntiles)) {
-			end = round_at(o, n)->end;
-			delivered = n;
-		}
-	hist_add(&o->stats.latency_ns, end > f->commit ? (uint64_t)cycles_to_ns(o, end - f->commit) : 0);
+	end = any ? round_at(o, delivered)->end : f->commit;
+	if (overlaps_pause(o, f->start, end)) {
+		o->stats.frames_paused++;
+		return;
+	}
+	if (any && round_at(o, delivered)->start < f->commit)
+		o->stats.delivered_by_round_begun_before_commit++;
+	if (!any) {             /* every change was undone before a round saw it */
+		o->stats.frames_undone++;
+	} else if (end > f->commit) {
+		hist_add(&o->stats.latency_ns, (uint64_t)cycles_to_ns(o, end - f->commit));
+	} else {
+		/* The delivering round began after every write of f (the rule) and
+		 * ended in the instant between its last write and its commit stamp. */
+		o->stats.delivered_before_commit++;
+		hist_add(&o->stats.latency_ns, 0);
+	}
 	if (o->on_delivered)
-		o->on_delivered(o->on_delivered_arg, f->commit, delivered);
+		o->on_delivered(o->on_delivered_arg, f->commit, any ? delivered : UINT64_MAX);
 }
 
 /* A held frame's verdict: a miss if tiles are still unsettled, else its latency. */
@@ -226,7 +219,7 @@ static void finalize(struct oracle *o, struct oracle_held *h)
 	if (bitmap_weight(h->unsettled, o->geo->ntiles))
 		record_miss(o, &h->frame);
 	else if (o->nrounds - h->first <= ORACLE_HISTORY)
-		record_latency(o, &h->frame, h->first, h->last);
+		record_latency(o, &h->frame, h->any, h->delivered);
 	h->used = false;
 }
 
@@ -257,7 +250,7 @@ static bool settle_with(struct oracle *o, struct oracle_held *h, const struct or
 /* Hold f (see oracle.h) and settle it with the frames already read after
  * it. False when every hold is taken: then it is judged now. */
 static bool hold_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last,
-		       uint64_t compared_at)
+		       bool any, uint64_t delivered, uint64_t compared_at)
 {
 	size_t words = BITMAP_WORDS(o->geo->ntiles);
 	struct oracle_held *h = NULL;
@@ -275,6 +268,8 @@ static bool hold_frame(struct oracle *o, const struct oracle_frame *f, uint64_t 
 		h->unsettled[w] = f->tiles[w] & ~o->covered[w];
 	h->first = first;
 	h->last = last;
+	h->any = any;
+	h->delivered = delivered;
 	h->compared_at = compared_at;
 	for (unsigned i = 1; i < o->npending; i++)       /* 0 is f itself */
 		if (settle_with(o, h, &o->pending[(o->pending_head + i) % ORACLE_PENDING]))
@@ -282,22 +277,110 @@ static bool hold_frame(struct oracle *o, const struct oracle_frame *f, uint64_t 
 	return true;
 }
 
-/* Check frame f against rounds first..last; record latency or a miss, or
- * hold it (content-comparing strategies, see oracle.h). */
-static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
+/* The round each of f's tiles was last written under: the largest round
+ * number the guest stamped on a rect of f that covers it (protocol.h). */
+static void frame_write_rounds(struct oracle *o, const struct oracle_frame *f)
+{
+	const struct fb_geometry *g = o->geo;
+
+	for (size_t w = 0; w < BITMAP_WORDS(g->ntiles); w++)
+		for (uint64_t bits = f->tiles[w]; bits; bits &= bits - 1)
+			o->tile_round[w * 64 + (size_t)__builtin_ctzll(bits)] = 0;
+	for (uint32_t i = 0; i < f->rect_count; i++) {
+		const struct db_rect *r = &o->rect_ring[(f->rect_first + i) % DB_RECT_RING_LEN];
+		uint32_t c0 = r->x / g->tile_w, c1 = (r->x + r->w - 1u) / g->tile_w;
+
+		for (uint32_t row = r->y / g->tile_h; row <= (r->y + r->h - 1u) / g->tile_h; row++)
+			for (uint32_t c = c0; c <= c1; c++) {
+				uint32_t *t = &o->tile_round[(size_t)row * g->cols + c];
+
+				if ((int32_t)(r->round - *t) > 0)
+					*t = r->round;
+			}
+	}
+}
+
+/* Did round n see a write stamped s? round_seq is the announced round's
+ * number + 1 (protocol.h): a stamp s means round s was not announced yet
+ * when the write was visible, so rounds s and later saw it; round s - 1 may
+ * have looked before. */
+static bool round_saw(uint64_t n, uint32_t stamp)
+{
+	return (int32_t)((uint32_t)n - stamp) >= 0;
+}
+
+/* The rule before issue 23, counted beside the exact one: any round of the
+ * window reporting the tile was enough (no content excuse applied). */
+static void count_window_rule(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
 {
 	bitmap_zero(o->covered, o->geo->ntiles);
-	o->stats.frames_checked++;
 	for (uint64_t n = first; n <= last; n++)
 		bitmap_or(o->covered, round_at(o, n)->tiles, o->geo->ntiles);
 	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles))
-		excuse_undone_changes(o, f);
+		o->stats.frames_missed_window_rule++;
+}
+
+/* Tiles no round after their last write reported: delivered all the same
+ * if the consumer's replica holds them now (a round that began before the
+ * write looked after it, or the change was undone), by the last round of
+ * the window that reported them, if any. */
+static void excuse_by_replica(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last,
+			      bool *any, uint64_t *delivered)
+{
+	if (!o->shadow)
+		return;
+	for (size_t w = 0; w < BITMAP_WORDS(o->geo->ntiles); w++)
+		for (uint64_t bits = f->tiles[w] & ~o->covered[w]; bits; bits &= bits - 1) {
+			size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			if (!tile_matches_shadow(o, t))
+				continue;
+			bitmap_set(o->covered, t);
+			o->stats.tiles_excused++;
+			for (uint64_t n = last + 1; n-- > first;)
+				if (bitmap_test(round_at(o, n)->tiles, t)) {
+					if (!*any || n > *delivered)
+						*delivered = n;
+					*any = true;
+					break;
+				}
+		}
+}
+
+/* Check frame f against rounds first..last (see oracle.h): each tile must
+ * be reported by a round that saw its last write (round_saw); record
+ * latency or a miss, or hold it. */
+static void check_frame(struct oracle *o, const struct oracle_frame *f, uint64_t first, uint64_t last)
+{
+	bool any = false;
+	uint64_t delivered = 0;
+
+	o->stats.frames_checked++;
+	count_window_rule(o, f, first, last);
+	frame_write_rounds(o, f);
+	bitmap_zero(o->covered, o->geo->ntiles);
+	for (uint64_t n = first; n <= last; n++) {
+		const uint64_t *reported = round_at(o, n)->tiles;
+
+		for (size_t w = 0; w < BITMAP_WORDS(o->geo->ntiles); w++)
+			for (uint64_t bits = f->tiles[w] & reported[w] & ~o->covered[w]; bits; bits &= bits - 1) {
+				size_t t = w * 64 + (size_t)__builtin_ctzll(bits);
+
+				if (!round_saw(n, o->tile_round[t]))
+					continue;
+				bitmap_set(o->covered, t);
+				any = true;
+				delivered = n;
+			}
+	}
+	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles))
+		excuse_by_replica(o, f, first, last, &any, &delivered);
 	if (!bitmap_subset(f->tiles, o->covered, o->geo->ntiles)) {
-		if (!o->shadow || !hold_frame(o, f, first, last, clock_tsc()))
+		if (!o->shadow || !hold_frame(o, f, first, last, any, delivered, clock_tsc()))
 			record_miss(o, f);
 		return;
 	}
-	record_latency(o, f, first, last);
+	record_latency(o, f, any, delivered);
 }
 
 void oracle_settle(struct oracle *o)
@@ -323,13 +406,22 @@ void oracle_settle(struct oracle *o)
 
 static void account_frame(struct oracle *o, const struct oracle_frame *f)
 {
+	uint64_t since = o->prev_commit;
+
+	o->prev_commit = f->commit;
 	if (!o->measuring)
 		return;
 	o->stats.frames_measured++;
-	o->stats.draw_cycles += f->draw_cycles;
-	o->stats.dropped += f->dropped_before;
 	o->stats.damage_tiles += bitmap_weight(f->tiles, o->geo->ntiles);
+	o->stats.draw_cycles += f->draw_cycles;
 	hist_add(&o->stats.draw_ns, (uint64_t)cycles_to_ns(o, f->draw_cycles));
+	/* The guest stands still only between frames (asleep), so no drawing
+	 * holds a pause; but the deadlines it skipped after one are the
+	 * pause's, not the strategy's. */
+	if (overlaps_pause(o, since, f->commit))
+		o->stats.frames_after_pause++;
+	else
+		o->stats.dropped += f->dropped_before;
 	for (uint32_t i = 0; i < f->rect_count; i++) {
 		const struct db_rect *r = &o->rect_ring[(f->rect_first + i) % DB_RECT_RING_LEN];
 
@@ -396,8 +488,8 @@ int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t 
 	r->end = end;
 	memcpy(r->tiles, tiles, BITMAP_WORDS(o->geo->ntiles) * sizeof(uint64_t));
 	o->nrounds++;
-	o->stats.rounds++;
-	if (o->measuring) {
+	o->stats.rounds += !o->quiet;
+	if (o->measuring && !o->quiet) {
 		o->stats.reported_tiles += reported;
 		hist_add(&o->stats.tiles_per_round, reported);
 		for (size_t t = 0; t < o->geo->ntiles; t++)
@@ -407,4 +499,27 @@ int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t 
 	if (read_frames(o))
 		return -1;
 	return retire_due_frames(o);
+}
+
+int oracle_round_quiet(struct oracle *o, uint64_t start, uint64_t end, const uint64_t *tiles)
+{
+	int ret;
+
+	o->quiet = true;
+	ret = oracle_round(o, start, end, tiles);
+	o->quiet = false;
+	return ret;
+}
+
+void oracle_pause_begin(struct oracle *o, uint64_t from)
+{
+	o->pauses[o->npauses++ % ORACLE_PAUSES] = (struct oracle_pause){ from, UINT64_MAX };
+	if (o->npauses >= 2 * ORACLE_PAUSES)
+		o->npauses -= ORACLE_PAUSES;
+}
+
+void oracle_pause_end(struct oracle *o, uint64_t to)
+{
+	if (o->npauses)
+		o->pauses[(o->npauses - 1) % ORACLE_PAUSES].to = to;
 }

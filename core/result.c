@@ -70,7 +70,7 @@ static const char *wake_name(enum run_wake w)
 
 static json_t *scan_block(const struct run_state *rs)
 {
-	return json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f}",
+	return json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:f, s:o, s:f, s:o, s:f, s:f, s:b}",
 		"wake", wake_name(rs->wake), "max_event_rate_hz", rs->opt->max_event_rate_hz,
 		"doorbells", (json_int_t)rs->doorbells, "doorbell_rounds", (json_int_t)rs->doorbell_rounds,
 		"doorbell_rounds_delayed", (json_int_t)rs->doorbell_rounds_delayed,
@@ -82,7 +82,8 @@ static json_t *scan_block(const struct run_state *rs)
 		"thread_cpu_s", rs->scan_cpu_s,
 		"thread_cpu_fraction", result_ratio(rs->scan_cpu_s, rs->measured_s),
 		"period_us", rs->period_ns / 1e3,
-		"phase_sweep_s", rs->opt->phase_sweep_s);
+		"phase_sweep_s", rs->opt->phase_sweep_s,
+		"phase_locked", rs->opt->phase_sweep_s == 0);
 }
 
 static json_t *dirty_block(const struct run_state *rs)
@@ -108,6 +109,20 @@ static json_t *dirty_block(const struct run_state *rs)
 		"tiles_missed", (json_int_t)st->tiles_missed,
 		"tiles_excused", (json_int_t)st->tiles_excused,
 		"tiles_superseded", (json_int_t)st->tiles_superseded);
+	if (block) {
+		/* Issue 23: precision over the bytes that truly changed (the replica's
+		 * count), beside the declared damage's; the old rule's verdict. */
+		json_object_set_new(block, "true_changed_bytes", json_integer((json_int_t)rs->replica.true_changed_bytes));
+		json_object_set_new(block, "precision", result_ratio((double)rs->replica.true_changed_bytes,
+								       (double)st->reported_bytes));
+		json_object_set_new(block, "declared_precision", result_ratio((double)st->changed_bytes,
+									      (double)st->reported_bytes));
+		json_object_set_new(block, "frames_missed_window_rule",
+				    json_integer((json_int_t)st->frames_missed_window_rule));
+		json_object_set_new(block, "frames_undone", json_integer((json_int_t)st->frames_undone));
+		json_object_set_new(block, "frames_delivered_by_round_begun_before_commit",
+				    json_integer((json_int_t)st->delivered_by_round_begun_before_commit));
+	}
 	/* Pages only from strategies that report pages (the hypervisor's logs):
 	 * what the write faults KVM counts can be checked against. */
 	if (block && rs->rounds_measured && rs->rounds_with_pages == rs->rounds_measured) {
@@ -116,6 +131,25 @@ static json_t *dirty_block(const struct run_state *rs)
 		json_object_set_new(block, "reported_pages_per_frame", result_ratio((double)rs->pages_reported, frames));
 	}
 	return block;
+}
+
+/* The replica check (core/replica.h): how many ran, what they found and cost. */
+static json_t *replica_block(const struct run_state *rs)
+{
+	const struct replica *r = &rs->replica;
+	const struct oracle_stats *st = &rs->oracle.stats;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:s, s:f, s:f, s:o, s:I, s:I, s:I}",
+		"every_rounds", (json_int_t)rs->opt->replica_check_rounds,
+		"checks", (json_int_t)r->checks, "checks_skipped", (json_int_t)r->checks_skipped,
+		"tiles_mismatched", (json_int_t)r->tiles_mismatched,
+		"verdict", r->tiles_mismatched ? "mismatch" : "equal",
+		"paused_ms", clock_cycles_to_ns(&rs->clock, (double)r->paused_cycles) / 1e6,
+		"paused_measured_ms", clock_cycles_to_ns(&rs->clock, (double)r->paused_measured_cycles) / 1e6,
+		"check_time_us", hist_to_json(&r->check_ns, 1e-3, false),
+		"frames_paused", (json_int_t)st->frames_paused,
+		"frames_after_pause", (json_int_t)st->frames_after_pause,
+		"delivered_before_commit", (json_int_t)st->delivered_before_commit);
 }
 
 static json_t *strategy_block(const struct run_state *rs)
@@ -132,13 +166,14 @@ static json_t *strategy_block(const struct run_state *rs)
 /* Core's members, then the back end's, then each collector's. */
 json_t *result_build(const struct run_state *rs)
 {
-	json_t *r = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+	json_t *r = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 		"schema", RESULT_SCHEMA, "status", "ok",
 		"run", run_block(rs),
 		"strategy", strategy_block(rs),
 		"guest", guest_block(rs),
 		"scan", scan_block(rs),
 		"dirty", dirty_block(rs),
+		"replica_check", replica_block(rs),
 		"latency_us", hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true));
 
 	if (r && (rs->brun->result((struct run_state *)rs, r) || collectors_json(rs, r))) {

@@ -15,6 +15,7 @@
 
 #include "core/bitmap.h"
 #include "core/cpu.h"
+#include "core/replica.h"
 #include "core/result.h"
 #include "core/trace_file.h"
 #include "core/run.h"
@@ -105,8 +106,11 @@ static int arm(struct run_state *rs)
 	if (oracle_init(&rs->oracle, &rs->geo, rs->be->control, rs->rect_ring, rs->be->guest_tsc_offset,
 			rs->clock.tsc_khz))
 		return run_fail(rs, EXIT_RUN_FAILED, "out of memory");
-	if (rs->sops->shadow)
-		oracle_set_shadow(&rs->oracle, rs->be->vram, rs->sops->shadow(&rs->strategy));
+	/* The replica is every strategy's consumer copy: what the oracle
+	 * excuses a tile by (core/oracle.h). */
+	if (replica_init(&rs->replica, &rs->geo, rs->be->vram))
+		return run_fail(rs, EXIT_RUN_FAILED, "out of memory");
+	oracle_set_shadow(&rs->oracle, rs->be->vram, rs->replica.buf);
 	return collectors_open(rs, COLLECT_ARMED);
 }
 
@@ -118,18 +122,31 @@ static int missed_check(struct run_state *rs)
 	return EXIT_OK;
 }
 
-/* One scan round, timed, then checked by the oracle; the collectors see its
- * tiles first, as a consumer would take them. */
-static int scan_round(struct run_state *rs, bool measured)
+/* Tell the guest which round is about to look (its number + 1: 0 is "none
+ * yet"), and fence: a rect the guest stamps with less than that was fully
+ * written before this store was visible, so this round sees it
+ * (include/protocol.h, struct db_rect). */
+static void announce_round(struct run_state *rs)
 {
+	__atomic_store_n(&rs->be->control->round_seq, (uint32_t)rs->oracle.nrounds + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* One scan round, timed, then checked by the oracle; the replica and the
+ * collectors see its tiles first, as a consumer would take them. A quiet
+ * round (guest stopped, core/replica.h) counts in no statistic. */
+int run_scan_round(struct run_state *rs, enum run_round kind)
+{
+	bool measured = kind == RUN_ROUND_MEASURED, quiet = kind == RUN_ROUND_QUIET;
 	double cpu0;
 	uint64_t start, end;
 
-	collectors_before_round(rs, measured);
+	if (!quiet)             /* the guest stands still in a quiet round: nothing to sample */
+		collectors_before_round(rs, measured);
+	announce_round(rs);
 	cpu0 = thread_cpu_s();
 	start = clock_tsc();
-
-	if (strategy_scan(&rs->strategy, &rs->dirty))
+	if ((quiet ? strategy_scan_quiet : strategy_scan)(&rs->strategy, &rs->dirty))
 		return run_fail(rs, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
 				rs->strategy.error[0] ? rs->strategy.error : rs->be->error);
 	end = clock_tsc();
@@ -143,8 +160,9 @@ static int scan_round(struct run_state *rs, bool measured)
 			rs->pages_reported += bitmap_weight(rs->dirty.pages, rs->geo.pages);
 		}
 	}
+	replica_update(&rs->replica, rs->dirty.tiles, run_tile_source(rs), rs->oracle.measuring && !quiet);
 	collectors_round(rs);
-	if (oracle_round(&rs->oracle, start, end, rs->dirty.tiles))
+	if ((quiet ? oracle_round_quiet : oracle_round)(&rs->oracle, start, end, rs->dirty.tiles))
 		return run_fail(rs, EXIT_RUN_FAILED, "oracle: %s", rs->oracle.error);
 	return missed_check(rs);
 }
@@ -264,6 +282,22 @@ static void drain_doorbell(struct run_state *rs, bool measuring)
 		rs->doorbells += count;
 }
 
+/* A replica check stops the guest: the ticks it took are no overruns, and
+ * the watchdog does not count the pause as a stall. */
+static int periodic_check(struct run_state *rs, struct progress_watch *w, int64_t *next)
+{
+	uint64_t checks = rs->replica.checks;
+	int status = replica_after_round(rs);
+	int64_t now = clock_mono_ns();
+
+	if (status || rs->replica.checks == checks)
+		return status;
+	w->last_ns = w->prev_wake_ns = now;
+	if (*next < now)
+		*next = now;
+	return EXIT_OK;
+}
+
 static int scan_loop(struct run_state *rs)
 {
 	int64_t t0 = clock_mono_ns();
@@ -294,7 +328,10 @@ static int scan_loop(struct run_state *rs)
 		drain_doorbell(rs, measuring);
 		if (by_doorbell && measuring)
 			rs->doorbell_rounds++;
-		if ((status = scan_round(rs, measuring)) || (status = watch_progress(rs, &watch, now)))
+		if ((status = run_scan_round(rs, measuring ? RUN_ROUND_MEASURED : RUN_ROUND_WARMUP)) ||
+		    (status = watch_progress(rs, &watch, now)))
+			return status;
+		if (rs->opt->replica_check_rounds && (status = periodic_check(rs, &watch, &rc.next)))
 			return status;
 		if (by_doorbell)
 			continue;               /* the timer keeps its own schedule */
@@ -302,7 +339,9 @@ static int scan_loop(struct run_state *rs)
 		for (now = clock_mono_ns(); rc.next <= now; rc.next += rc.period)
 			rs->overruns++;
 	}
-	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9;
+	/* The guest's time: without the pauses of replica checks. */
+	rs->measured_s = (double)(clock_mono_ns() - warm) / 1e9 -
+			 clock_cycles_to_ns(&rs->clock, (double)rs->replica.paused_measured_cycles) / 1e9;
 	return mark_window(rs, false);
 }
 
@@ -312,7 +351,7 @@ static int finish(struct run_state *rs)
 	struct db_control *c = rs->be->control;
 	int status;
 
-	if ((status = rs->brun->stop(rs)) || (status = scan_round(rs, false)))
+	if ((status = rs->brun->stop(rs)) || (status = replica_final(rs)))
 		return status;
 	oracle_settle(&rs->oracle);
 	if ((status = missed_check(rs)))
@@ -397,6 +436,9 @@ static int prepare(struct run_state *rs)
 		return status;
 	rs->fps_milli = probe.fps_milli;      /* the parse applies the default or an fps= option */
 	hist_init(&rs->scan_ns);
+	if (opt->replica_check_rounds && !rs->brun->pause)
+		return run_fail(rs, EXIT_UNSUPPORTED, "--replica-check: the %s back end cannot stop its guest "
+				"between two frames (only the final check runs there)", rs->brun->name);
 	if (backend_probe(opt, rs->sops, why, sizeof(why)) == EXIT_UNSUPPORTED)
 		return run_fail(rs, EXIT_UNSUPPORTED, "strategy %s cannot run on %s here: %s", rs->sops->name,
 				rs->brun->name, why);
@@ -430,6 +472,7 @@ static void teardown(struct run_state *rs)
 	strategy_fini(&rs->strategy);
 	dirty_set_free(&rs->dirty);
 	oracle_fini(&rs->oracle);
+	replica_fini(&rs->replica);
 	if (rs->brun->close)
 		rs->brun->close(rs);
 	for (size_t i = 0; i < rs->ncollectors; i++)

@@ -18,6 +18,7 @@
 #include "core/histogram.h"
 #include "core/options.h"
 #include "core/oracle.h"
+#include "core/replica.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
 
@@ -39,6 +40,7 @@ struct run_state {
 	struct strategy strategy;
 	struct clock_base clock;
 	struct oracle oracle;
+	struct replica replica;                 /* the consumer's copy (core/replica.h) */
 	struct dirty_set dirty;
 	struct hist scan_ns;
 	struct collector collectors[RUN_COLLECTORS_MAX];
@@ -72,6 +74,15 @@ int run_fail(struct run_state *rs, int status, const char *fmt, ...) __attribute
 /* For back ends' open: the host's part of the control page, the run the
  * guest is to draw. */
 void run_fill_control(struct run_state *rs, struct db_control *c, uint32_t vram_bytes, uint64_t vram_gva);
+
+enum run_round {
+	RUN_ROUND_WARMUP,       /* before the measured window */
+	RUN_ROUND_MEASURED,
+	RUN_ROUND_QUIET,        /* the guest stopped: scan_quiet, no statistics (core/replica.h) */
+};
+
+/* One scan round, judged by the oracle (core/run.c). */
+int run_scan_round(struct run_state *rs, enum run_round kind);
 
 /* What a consumer copies reported tiles from: a content-comparing strategy's
  * own copy (what it compared, as QEMU's VNC server does), else VRAM. */

@@ -32,6 +32,12 @@ static const struct schema_field core_required[] = {
 	{ "dirty.tiles_per_round", SCHEMA_HIST }, { "dirty.tiles_total", SCHEMA_INT },
 	{ "dirty.frames_checked", SCHEMA_INT }, { "dirty.frames_missed", SCHEMA_INT },
 	{ "dirty.tiles_missed", SCHEMA_INT },
+	{ "dirty.true_changed_bytes", SCHEMA_INT }, { "dirty.declared_precision", SCHEMA_NUM_OR_NULL },
+	{ "dirty.frames_missed_window_rule", SCHEMA_INT }, { "scan.phase_locked", SCHEMA_BOOL },
+	{ "replica_check.every_rounds", SCHEMA_INT }, { "replica_check.checks", SCHEMA_INT },
+	{ "replica_check.checks_skipped", SCHEMA_INT }, { "replica_check.tiles_mismatched", SCHEMA_INT },
+	{ "replica_check.verdict", SCHEMA_STR }, { "replica_check.paused_ms", SCHEMA_NUM },
+	{ "replica_check.check_time_us", SCHEMA_HIST }, { "replica_check.frames_paused", SCHEMA_INT },
 	{ "latency_us", SCHEMA_HIST },
 	SCHEMA_END
 };

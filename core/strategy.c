@@ -282,10 +282,11 @@ int strategy_start(struct strategy *s)
 	return s->ops->start ? s->ops->start(s) : 0;
 }
 
-int strategy_scan(struct strategy *s, struct dirty_set *out)
+static int scan_with(struct strategy *s, struct dirty_set *out,
+		     int (*hook)(struct strategy *s, struct dirty_set *out))
 {
 	dirty_set_clear(out, s->geo);
-	if (s->ops->scan(s, out))
+	if (hook(s, out))
 		return -1;
 	if (out->full) {
 		bitmap_fill(out->tiles, s->geo->ntiles);
@@ -293,6 +294,16 @@ int strategy_scan(struct strategy *s, struct dirty_set *out)
 		page_tile_map_apply(&s->tile_map, out->pages, out->tiles);
 	}
 	return 0;
+}
+
+int strategy_scan(struct strategy *s, struct dirty_set *out)
+{
+	return scan_with(s, out, s->ops->scan);
+}
+
+int strategy_scan_quiet(struct strategy *s, struct dirty_set *out)
+{
+	return scan_with(s, out, s->ops->scan_quiet ? s->ops->scan_quiet : s->ops->scan);
 }
 
 int strategy_ring_full(struct strategy *s)

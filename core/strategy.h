@@ -62,6 +62,12 @@ struct strategy_ops {
 	int (*start)(struct strategy *s);
 	/* One round: fill out (already zeroed). Return 0 or -1 with s->error set. */
 	int (*scan)(struct strategy *s, struct dirty_set *out);
+	/* Optional: a round taken while the guest is stopped (vCPU not running,
+	 * between two frames: core/replica.c's check), which must report
+	 * everything that may be dirty now (drain both PV bitmaps, the whole
+	 * ring, harvest the log), never leave anything to a later round.
+	 * Absent: the normal scan already does. */
+	int (*scan_quiet)(struct strategy *s, struct dirty_set *out);
 	/* Optional, both: disarm; free what init allocated (also after a failed init). */
 	void (*stop)(struct strategy *s);
 	void (*fini)(struct strategy *s);
@@ -139,6 +145,8 @@ const char *strategy_opt_str(const struct strategy *s, const char *name);
 int strategy_start(struct strategy *s);
 /* Zero out, run the scan, convert pages to tiles. */
 int strategy_scan(struct strategy *s, struct dirty_set *out);
+/* The same with the guest stopped: ops->scan_quiet, or scan without one. */
+int strategy_scan_quiet(struct strategy *s, struct dirty_set *out);
 /* On the vCPU thread: the dirty ring is full. -1 without a ring_full hook. */
 int strategy_ring_full(struct strategy *s);
 void strategy_stop(struct strategy *s);

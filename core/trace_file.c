@@ -206,7 +206,7 @@ static int walk_frames(const uint8_t *p, uint64_t len, struct trace_info *in, st
 				return -1;
 			if (img)
 				((struct db_rect *)(base + img->rects_off))[nrect + k] = (struct db_rect){
-					le16(r), le16(r + 2), le16(r + 4), le16(r + 6) };
+					le16(r), le16(r + 2), le16(r + 4), le16(r + 6), 0 };
 			frame_pix += (uint64_t)le16(r + 4) * le16(r + 6);
 		}
 		off += (uint64_t)n * TRACE_RECT_BYTES;

@@ -52,11 +52,25 @@ static inline uint64_t damage_ring_tsc_after_stores(void)
 /* tsc: when drawing begins, on the clock the host calibrated against. */
 static inline void damage_ring_begin(struct damage_ring *r, uint64_t tsc)
 {
+	r->control->drawing = 1;
+	barrier();
 	r->current.tsc_start = tsc;
 	r->current.rect_first = r->rect_head;
 	r->current.rect_count = 0;
 }
 
+/* The round the host has announced, read once this rect's pixels are
+ * globally visible (MFENCE orders the pixel stores before the load; the
+ * host fences between its store of round_seq and its scan): the store-
+ * buffer pattern, so "we read k" means round k + 1 and later see the
+ * pixels. The one promise the oracle's delivery rule rests on. */
+static inline uint32_t damage_ring_round_after_stores(const struct db_control *c)
+{
+	__asm__ __volatile__("mfence" ::: "memory");
+	return c->round_seq;
+}
+
+/* Call after the rectangle's pixels are written. */
 static inline void damage_ring_add(struct damage_ring *r, uint32_t x, uint32_t y,
 				   uint32_t w, uint32_t h)
 {
@@ -65,7 +79,8 @@ static inline void damage_ring_add(struct damage_ring *r, uint32_t x, uint32_t y
 		return;
 	}
 	r->rects[r->rect_head % DB_RECT_RING_LEN] = (struct db_rect){
-		(uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
+		(uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h,
+		damage_ring_round_after_stores(r->control) };
 	r->rect_head++;
 	r->current.rect_count++;
 }
@@ -81,6 +96,7 @@ static inline void damage_ring_commit(struct damage_ring *r, uint32_t dropped_be
 	r->current.dropped_before = dropped_before;
 	if (head - c->frames_consumed >= DB_FRAME_RING_LEN) {
 		c->overflow = 1;
+		c->drawing = 0;
 		return;
 	}
 	r->current.seq = head;
@@ -89,6 +105,7 @@ static inline void damage_ring_commit(struct damage_ring *r, uint32_t dropped_be
 	c->rects_published = r->rect_head;
 	barrier();      /* x86 keeps store order: the record is visible before the head */
 	c->frames_published = head + 1;
+	c->drawing = 0;
 }
 
 #endif

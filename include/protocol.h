@@ -19,10 +19,10 @@
 #define DB_IMAGE_GPA         0x100000ull  /* guest ELF is linked here */
 #define DB_IMAGE_MAX         (3ull << 20)
 #define DB_CONTROL_GPA       0x400000ull  /* struct db_control */
-#define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN] */
-#define DB_PVBITMAP_GPA      0x900000ull  /* shared dirty-bitmap page (pvbitmap) */
-#define DB_PVRECTS_GPA       0x910000ull  /* struct db_pvrects: the xenfb-shaped page (pvrects) */
-#define DB_VGPU_GPA          0x920000ull  /* struct db_vgpu: virtqueue and commands (virtio-gpu) */
+#define DB_RECT_RING_GPA     0x500000ull  /* struct db_rect[DB_RECT_RING_LEN], 6 MiB */
+#define DB_PVBITMAP_GPA      0xB00000ull  /* shared dirty-bitmap page (pvbitmap), after the 6 MiB rect ring */
+#define DB_PVRECTS_GPA       0xB10000ull  /* struct db_pvrects: the xenfb-shaped page (pvrects) */
+#define DB_VGPU_GPA          0xB20000ull  /* struct db_vgpu: virtqueue and commands (virtio-gpu) */
 #define DB_HEAP_GPA          0x1000000ull /* workload scratch memory */
 #define DB_HEAP_SIZE         (40ull << 20)
 /* The trace workload's replay image (struct db_trace_image), written by the
@@ -80,12 +80,20 @@ struct db_ucall {
 	uint64_t args[6];
 };
 
-/* One changed rectangle, in pixels. */
+/* One changed rectangle, in pixels, and what db_control.round_seq said
+ * once its pixels were all written: the guest reads round_seq after a full
+ * fence that follows the pixel stores, and the host fences between
+ * announcing a round and scanning, so every round numbered `round` or later
+ * (round_seq is the number + 1) saw these pixels (core/oracle.h). */
 struct db_rect {
 	uint16_t x, y, w, h;
+	uint32_t round;
 };
 
-#define DB_RECT_RING_LEN     (1u << 19)   /* 4 MiB of rectangles */
+#define DB_RECT_RING_LEN     (1u << 19)   /* 6 MiB of rectangles */
+_Static_assert(sizeof(struct db_rect) == 12, "db_rect is part of the ABI");
+_Static_assert(DB_RECT_RING_GPA + DB_RECT_RING_LEN * sizeof(struct db_rect) <= DB_PVBITMAP_GPA,
+	       "the rect ring overlaps the pvbitmap pages");
 #define DB_FRAME_RING_LEN    1024u
 
 /* One committed frame; damage is rects[rect_first .. rect_first + rect_count)
@@ -253,6 +261,10 @@ struct db_vgpu {
 	} used;
 	struct db_vgpu_cmd cmds[DB_VGPU_QUEUE_MAX];     /* desc[i] points at cmds[i] */
 };
+/* The PV pages between the rect ring and the heap, apart. */
+_Static_assert(DB_PVFINE_BITMAP_GPA + 2 * 4096 <= DB_PVRECTS_GPA, "pvbitmap-fine's pages overlap pvrects'");
+_Static_assert(DB_PVRECTS_GPA + sizeof(struct db_pvrects) <= DB_VGPU_GPA, "pvrects' page overlaps virtio-gpu's");
+_Static_assert(DB_VGPU_GPA + sizeof(struct db_vgpu) <= DB_HEAP_GPA, "virtio-gpu's pages overlap the heap");
 
 /* Linux include/uapi/linux/virtio_ring.h, vring_need_event(): notify if
  * event_idx lies in [old, new) (16-bit wrap). */
@@ -292,7 +304,7 @@ struct db_trace_image {
 
 #define DB_NAME_LEN          32
 #define DB_OPTIONS_LEN       256
-#define DB_ABI_VERSION       1
+#define DB_ABI_VERSION       2    /* 2: db_rect.round, db_control.round_seq */
 
 /* The control page(s), at DB_CONTROL_GPA. Single writer per field: the host
  * writes the "host" part before the vCPU starts (and stop/consumer indices
@@ -323,6 +335,8 @@ struct db_control {
 	volatile uint32_t stop;               /* finish the current frame and call DONE */
 	volatile uint64_t frames_consumed;    /* host's tail in the frame ring */
 	volatile uint64_t rects_consumed;     /* host's tail in the rect ring */
+	volatile uint32_t round_seq;          /* 1 + the number of the scan round about to look; 0: none yet (db_rect) */
+	uint32_t pad_round;
 
 	/* Written by the guest. */
 	uint64_t fb_gva;                /* registered framebuffer extent */
@@ -331,6 +345,9 @@ struct db_control {
 	uint32_t overflow;              /* non-zero: a ring was full, records were lost */
 	volatile uint64_t frames_published; /* guest's head in the frame ring */
 	volatile uint64_t rects_published;  /* guest's head in the rect ring */
+	volatile uint32_t drawing;      /* 1 from a frame's begin to its commit: a back end that
+					 * stops the guest anywhere (Xen) waits for 0 (core/replica.h) */
+	uint32_t pad_drawing;
 	uint64_t frames_dropped;        /* deadlines missed (frames asked for, not drawn) */
 	struct db_ucall ucall;
 	char message[512];              /* PRINT and ABORT text */

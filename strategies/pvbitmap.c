@@ -319,6 +319,7 @@ void pvbitmap_report(const struct pvbitmap *p, json_t *obj)
 	json_object_set_new(obj, "wait_us", json_integer(p->wait_us));
 	json_object_set_new(obj, "rounds", json_integer((json_int_t)p->rounds));
 	json_object_set_new(obj, "drains", json_integer((json_int_t)p->drains));
+	json_object_set_new(obj, "stopped_drains", json_integer((json_int_t)p->stopped_drains));
 	json_object_set_new(obj, "tiles_drained", json_integer((json_int_t)p->tiles_drained));
 	json_object_set_new(obj, "switches", json_integer((json_int_t)switches));
 	json_object_set_new(obj, "timer_switches", json_integer((json_int_t)st->timer_switches));
@@ -352,6 +353,32 @@ int pvbitmap_hook_start(struct strategy *s)
 int pvbitmap_hook_scan(struct strategy *s, struct dirty_set *out)
 {
 	return pvbitmap_scan_once(s, s->priv, out);
+}
+
+/* The guest is stopped between two frames (core/replica.c): no frontend
+ * writes either bitmap, so drain the one it left (if it switched) and the
+ * active one too, without a request it could not answer. Then consumed ==
+ * flips as after any drain: it may switch again once it runs. */
+int pvbitmap_scan_quiet(struct strategy *s, struct pvbitmap *p, struct dirty_set *out)
+{
+	uint32_t f = __atomic_load_n(&p->st->flips, __ATOMIC_ACQUIRE);
+
+	p->stopped_drains++;
+	if (f != p->consumed) {
+		if (f != p->consumed + 1) {
+			snprintf(s->error, sizeof(s->error), "%s: the frontend switched from %u to %u "
+				 "without a drain in between", p->layout, p->consumed, f);
+			return -1;
+		}
+		pv_drain(s, p, (f & 1) ^ 1, out->tiles);
+	}
+	pv_drain(s, p, f & 1, out->tiles);
+	return pv_arm(s, p, f);
+}
+
+int pvbitmap_hook_scan_quiet(struct strategy *s, struct dirty_set *out)
+{
+	return pvbitmap_scan_quiet(s, s->priv, out);
 }
 
 void pvbitmap_hook_fini(struct strategy *s)
@@ -393,6 +420,7 @@ const struct strategy_ops strategy_pvbitmap = {
 	.init = pvb_init,
 	.start = pvbitmap_hook_start,
 	.scan = pvbitmap_hook_scan,
+	.scan_quiet = pvbitmap_hook_scan_quiet,
 	.fini = pvbitmap_hook_fini,
 	.report = pvbitmap_hook_report,
 };

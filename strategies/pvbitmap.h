@@ -35,6 +35,7 @@ struct pvbitmap {
 	uint64_t tsc_khz;
 	/* Counters for the report. */
 	uint64_t rounds, drains, tiles_drained;
+	uint64_t stopped_drains;        /* rounds taken with the guest stopped (scan_quiet) */
 	uint64_t sync_no_switch;        /* requested: no switch since the last drain */
 	uint64_t sync_marked_after;     /* requested: marks landed after the timer switch */
 	uint64_t fallbacks;             /* request unanswered in wait_us: whole screen */
@@ -55,6 +56,8 @@ void pvbitmap_report(const struct pvbitmap *p, json_t *obj);
 /* Hooks both ops tables use (s->priv is a struct pvbitmap). */
 int pvbitmap_hook_start(struct strategy *s);
 int pvbitmap_hook_scan(struct strategy *s, struct dirty_set *out);
+int pvbitmap_scan_quiet(struct strategy *s, struct pvbitmap *p, struct dirty_set *out);
+int pvbitmap_hook_scan_quiet(struct strategy *s, struct dirty_set *out);
 void pvbitmap_hook_fini(struct strategy *s);
 void pvbitmap_hook_report(struct strategy *s, json_t *obj);
 

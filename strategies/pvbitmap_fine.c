@@ -36,6 +36,7 @@ const struct strategy_ops strategy_pvbitmap_fine = {
 	.init = pvf_init,
 	.start = pvbitmap_hook_start,
 	.scan = pvbitmap_hook_scan,
+	.scan_quiet = pvbitmap_hook_scan_quiet,
 	.fini = pvbitmap_hook_fini,
 	.report = pvbitmap_hook_report,
 	.preferred_tiles = { 128, 256 },

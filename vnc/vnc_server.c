@@ -99,24 +99,6 @@ static void vnc_quiet(const char *fmt, ...)
 	(void)fmt;
 }
 
-static size_t tile_rect(const struct fb_geometry *g, size_t t, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h)
-{
-	*x = (uint32_t)(t % g->cols) * g->tile_w;
-	*y = (uint32_t)(t / g->cols) * g->tile_h;
-	*w = *x + g->tile_w <= g->width ? g->tile_w : g->width - *x;
-	*h = *y + g->tile_h <= g->height ? g->tile_h : g->height - *y;
-	return (size_t)*y * g->stride + (size_t)*x * FB_BYTES_PER_PIXEL;
-}
-
-static void copy_tile(const struct fb_geometry *g, size_t t, uint8_t *dst, const uint8_t *src)
-{
-	uint32_t x, y, w, h;
-	size_t off = tile_rect(g, t, &x, &y, &w, &h);
-
-	for (uint32_t r = 0; r < h; r++, off += g->stride)
-		memcpy(dst + off, src + off, (size_t)w * FB_BYTES_PER_PIXEL);
-}
-
 #define for_each_tile(t, map, ntiles) \
 	for (size_t _w = 0; _w < BITMAP_WORDS(ntiles); _w++) \
 		for (uint64_t _b = (map)[_w]; _b; _b &= _b - 1) \
@@ -127,7 +109,7 @@ static void stage_tiles(const struct fb_geometry *g, struct vnc_stage *st, const
 			const uint8_t *src, uint64_t round)
 {
 	for_each_tile(t, map, g->ntiles)
-		copy_tile(g, t, st->buf, src);
+		fb_copy_tile(g, t, st->buf, src);
 	bitmap_or(st->tiles, map, g->ntiles);
 	st->round = round;
 	st->staged = true;
@@ -195,8 +177,8 @@ static bool take_stage(struct vnc_screen *scr)
 	for_each_tile(t, st->tiles, g->ntiles) {
 		uint32_t x, y, w, h;
 
-		tile_rect(g, t, &x, &y, &w, &h);
-		copy_tile(g, t, scr->surface, st->buf);
+		fb_tile_rect(g, t, &x, &y, &w, &h);
+		fb_copy_tile(g, t, scr->surface, st->buf);
 		rfbMarkRectAsModified(scr->rfb, (int)x, (int)y, (int)(x + w), (int)(y + h));
 	}
 	if (scr->measuring) {
@@ -341,7 +323,7 @@ static int snapshot_ref(struct vnc_server *srv)
 	int j = (int)(srv->ref_seq++ % 2);
 
 	for_each_tile(t, srv->ref_dirty[j], g->ntiles)
-		copy_tile(g, t, srv->ref[j], srv->own.surface);
+		fb_copy_tile(g, t, srv->ref[j], srv->own.surface);
 	bitmap_zero(srv->ref_dirty[j], g->ntiles);
 	return j;
 }

@@ -116,6 +116,24 @@ static void calibrate(struct vcpu_thread *t, uint64_t g, uint64_t before, uint64
 	t->cal.uncertainty = (uint64_t)(t->cal_hi > t->cal_lo ? t->cal_hi - t->cal_lo : 0) / 2;
 }
 
+/* Between two frames (the guest asked to sleep): if the scan thread asked
+ * for a pause (a replica check, core/replica.h), stand still until resumed.
+ * A strategy's TLB flush request is still served: its quiet round may ask. */
+static void park_if_asked(struct vcpu_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	if (t->pause_requested) {
+		t->parked = true;
+		pthread_cond_broadcast(&t->cond);
+		while (t->pause_requested && t->state != VCPU_FAILED) {
+			service_tlb_flush_locked(t);
+			pthread_cond_wait(&t->cond, &t->lock);
+		}
+		t->parked = false;
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
 static enum step wait_for_go(struct vcpu_thread *t)
 {
 	pthread_mutex_lock(&t->lock);
@@ -148,8 +166,10 @@ static enum step handle_ucall(struct vcpu_thread *t, uint32_t gpa, uint64_t befo
 	case DB_UCALL_READY:
 		return wait_for_go(t);
 	case DB_UCALL_SLEEP:
+		park_if_asked(t);
 		guest_sleep(t, uc->args[0]);
 		service_tlb_flush(t);
+		park_if_asked(t);       /* a pause asked for while it slept */
 		return STEP_CONTINUE;
 	case DB_UCALL_NOTIFY:
 		if (write(t->vm->notify_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
@@ -258,6 +278,37 @@ int vcpu_thread_request_tlb_flush(void *arg)
 	t->flush_requested = false;
 	pthread_mutex_unlock(&t->lock);
 	return ret;
+}
+
+int vcpu_thread_pause(struct vcpu_thread *t, int timeout_ms)
+{
+	struct timespec deadline = clock_deadline(timeout_ms);
+	int ret = 0;
+
+	pthread_mutex_lock(&t->lock);
+	t->pause_requested = true;
+	pthread_mutex_unlock(&t->lock);
+	/* A sleeping guest wakes, finds nothing to do, and sleeps again: there. */
+	if (write(t->vm->kick_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	while (!t->parked && t->state == VCPU_RUNNING && ret == 0)
+		ret = pthread_cond_timedwait(&t->cond, &t->lock, &deadline);
+	ret = t->state == VCPU_FAILED ? -1 : t->parked ? 1 : 0;
+	if (ret != 1) {
+		t->pause_requested = false;     /* not in time: withdrawn, the check is skipped */
+		pthread_cond_broadcast(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+void vcpu_thread_resume(struct vcpu_thread *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->pause_requested = false;
+	pthread_cond_broadcast(&t->cond);
+	pthread_mutex_unlock(&t->lock);
 }
 
 static void *vcpu_main(void *arg)

@@ -45,6 +45,8 @@ struct vcpu_thread {
 	_Atomic uint64_t last_exit_tsc;
 	_Atomic uint64_t ring_full_exits;
 	bool flush_requested;           /* under lock: reload CR3 in the vCPU thread */
+	bool pause_requested;           /* under lock: stand still at the next sleep */
+	bool parked;                    /* under lock: standing still */
 	uint64_t tlb_flushes;
 	uint64_t guest_frames, guest_dropped;
 	uint64_t probe_ring3_cycles;
@@ -61,6 +63,11 @@ int vcpu_thread_stop(struct vcpu_thread *t, int timeout_ms);
 /* Kill a stuck guest: records why, with the registers, and joins. */
 void vcpu_thread_abort(struct vcpu_thread *t, const char *why);
 void vcpu_thread_destroy(struct vcpu_thread *t);
+/* Stop the guest at its next sleep (between two frames) and keep it there:
+ * 1 when it is, 0 when it did not get there in timeout_ms (request
+ * withdrawn), -1 if the vCPU failed. */
+int vcpu_thread_pause(struct vcpu_thread *t, int timeout_ms);
+void vcpu_thread_resume(struct vcpu_thread *t);
 /* Kick the vCPU out of the guest, make it re-walk its page tables, and wait
  * until it has (arg: the struct vcpu_thread). 0, or -1 if the vCPU is gone. */
 int vcpu_thread_request_tlb_flush(void *arg);

@@ -142,6 +142,27 @@ static int kvm_run_stop(struct run_state *rs)
 	return EXIT_OK;
 }
 
+/* Two frame periods and 100 ms for the guest to reach its next sleep (a
+ * frame drawn, the next not begun); 2 s at most. */
+static int kvm_run_pause(struct run_state *rs, int *paused)
+{
+	struct vcpu_thread *t = &kvm_run_of(rs)->vcpu;
+	double period_ms = rs->fps_milli ? 1e6 / rs->fps_milli : 1000;
+	int timeout_ms = (int)(2 * period_ms) + 100, ret;
+
+	ret = vcpu_thread_pause(t, timeout_ms < 2000 ? timeout_ms : 2000);
+	if (ret < 0)
+		return run_fail(rs, EXIT_RUN_FAILED, "guest failed: %s", t->error);
+	*paused = ret;
+	return EXIT_OK;
+}
+
+static int kvm_run_resume(struct run_state *rs)
+{
+	vcpu_thread_resume(&kvm_run_of(rs)->vcpu);
+	return EXIT_OK;
+}
+
 static json_t *kvm_run_platform(struct run_state *rs)
 {
 	json_t *p = platform_detect(kvm_run_of(rs)->vm.kvm_fd);
@@ -227,6 +248,8 @@ const struct backend_run_ops kvm_run_ops = {
 	.watchdog_s = WATCHDOG_S,
 	.stalled = kvm_run_stalled,
 	.mark = kvm_run_mark,
+	.pause = kvm_run_pause,
+	.resume = kvm_run_resume,
 	.stop = kvm_run_stop,
 	.platform = kvm_run_platform,
 	.result = kvm_run_result,

@@ -27,6 +27,7 @@
 #define WATCHDOG_S 10.0
 #define CHECK_EVERY_NS 1000000000ll     /* xc_domain_getinfo is a hypercall: once a second */
 #define CAL_SAMPLES 200
+#define PAUSE_TIMEOUT_MS 2000           /* TCG: a frame can take a second */
 #define CAL_TIMEOUT_NS 2000000000ll
 
 struct xen_cal {
@@ -215,6 +216,39 @@ static int xen_run_stop(struct run_state *rs)
 	return guest_trouble(rs);
 }
 
+/* Xen stops a domain anywhere (xc_domain_pause returns once its vCPUs are
+ * off the CPUs); the check needs it between two frames, so a domain caught
+ * drawing is let go and tried again, for up to PAUSE_TIMEOUT_MS. */
+static int xen_run_pause(struct run_state *rs, int *paused)
+{
+	struct xen_dom *d = &xen_run_of(rs)->dom;
+	int64_t deadline = clock_mono_ns() + PAUSE_TIMEOUT_MS * 1000000ll;
+
+	*paused = 0;
+	for (;;) {
+		if (xc_domain_pause(d->xc, d->domid))
+			return run_fail(rs, EXIT_RUN_FAILED, "xc_domain_pause: %s", strerror(errno));
+		if (!__atomic_load_n(&d->be.control->drawing, __ATOMIC_ACQUIRE)) {
+			*paused = 1;
+			return EXIT_OK;
+		}
+		if (xc_domain_unpause(d->xc, d->domid))
+			return run_fail(rs, EXIT_RUN_FAILED, "xc_domain_unpause: %s", strerror(errno));
+		if (clock_mono_ns() > deadline)
+			return EXIT_OK;
+		usleep(200);
+	}
+}
+
+static int xen_run_resume(struct run_state *rs)
+{
+	struct xen_dom *d = &xen_run_of(rs)->dom;
+
+	if (xc_domain_unpause(d->xc, d->domid))
+		return run_fail(rs, EXIT_RUN_FAILED, "xc_domain_unpause: %s", strerror(errno));
+	return EXIT_OK;
+}
+
 static int xen_run_finish(struct run_state *rs)
 {
 	struct xen_run *xr = xen_run_of(rs);
@@ -307,6 +341,8 @@ const struct backend_run_ops xen_run_ops = {
 	.progress = xen_run_progress,
 	.watchdog_s = WATCHDOG_S,
 	.stalled = xen_run_stalled,
+	.pause = xen_run_pause,
+	.resume = xen_run_resume,
 	.stop = xen_run_stop,
 	.finish = xen_run_finish,
 	.platform = xen_run_platform,

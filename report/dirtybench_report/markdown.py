@@ -116,7 +116,8 @@ def _spread(run):
     return ("**How spread is shown.** Scan time, update latency and draw time are per-round or per-frame "
             "distributions within one run (log-linear histograms, \u22640.8 % bucket error): figures show the "
             "median (p50) with whiskers from p1 to p99, tables p50 and p99. Update latency is from the "
-            "frame commit to the end of the scan round that completed reporting its damage. Guest slowdown is "
+            "frame commit to the end of the scan round that delivered its last tile (the first round that saw "
+            "the tile\u2019s last write and reported it: results/SCHEMA.md, `latency_us`). Guest slowdown is "
             "the mean guest draw cycles per frame divided by those of `none` on the same configuration in "
             "this run. Counters (exits, faults) are means per frame over the window. Each configuration ran "
             "once, so run-to-run spread is only measured for the repeated ones (last table of the results); "
@@ -178,17 +179,25 @@ def method(run):
             + ["", _spread(run), ""] + _platform_note(run) + _without_result(run["rows"]))
 
 
+LOCKED = "\u2021"
+
+
 def _matrix_row(s, r):
     if r["status"] != "ok":
         return "| %s | *%s* |%s" % (s, r["status"], " \u2014 |" * (TABLE_COLS - 1))
     missed = alt(r.get("frames_missed"), 0)
     misses = ("**%s frames (%s tiles)**" % (s_(r["frames_missed"]), s_(r.get("tiles_missed")))
               if missed > 0 else s_(alt(r.get("frames_missed"), DASH)))
-    vals = [r.get(k) for k in ("scan_p50", "scan_p99", "lat_p50", "lat_p99", "fps_achieved",
-                               "draw_mean_us", "slowdown", "kvm_exits_pf", "pf_taken_pf",
-                               "user_exits_pf", "precision")]
+    vals = [num(r.get(k)) for k in ("scan_p50", "scan_p99", "lat_p50", "lat_p99", "fps_achieved",
+                                    "draw_mean_us", "slowdown", "kvm_exits_pf", "pf_taken_pf",
+                                    "user_exits_pf", "precision")]
     dagger = " \u2020" if alt(r.get("concurrent"), 0) > 0 else ""
-    return "| %s%s | %s | %s |" % (s, dagger, " | ".join(num(v) for v in vals), misses)
+    if r.get("phase_locked"):
+        # Issue 23: with --phase-sweep 0 latency measured one fixed phase of
+        # the scan clock against the frame clock: not comparable across rows.
+        dagger += " " + LOCKED
+        vals[2] = vals[3] = "*locked*"
+    return "| %s%s | %s | %s |" % (s, dagger, " | ".join(vals), misses)
 
 
 def workload_table(run, w):
@@ -211,6 +220,10 @@ def workload_table(run, w):
     if any(alt(r.get("concurrent"), 0) > 0 for r in rows):
         out += ["", "\u2020 the rest of the host was busy during this run." if _has_others_cpu(rows)
                 else "\u2020 another benchmark process was running when this run started."]
+    if any(r.get("phase_locked") for r in _ok(rows)):
+        out += ["", LOCKED + " locked clocks (`--phase-sweep 0`, `scan.phase_locked`): its latency is that of one "
+                "fixed phase between the scan clock and the guest\u2019s frame clock, not comparable with the other "
+                "rows, so it is not shown."]
     return out + [""]
 
 

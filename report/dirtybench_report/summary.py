@@ -72,6 +72,7 @@ def result_summary(r):
         "vnc_stale": g("vnc.e2e.stale_frames"), "vnc_undelivered": g("vnc.e2e.frames_undelivered"),
         "vnc_pixel": g("vnc.pixel_check.verdict"), "vnc_checked": g("vnc.pixel_check.updates_checked"),
         "pixels": w * h, "megapixels": w * h / 1e6,
+        "phase_locked": g("scan.phase_locked") is True,
         "git_revision": g("run.git_revision"),
         "command": " ".join(str(a) for a in argv),
     }

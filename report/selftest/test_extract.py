@@ -10,7 +10,8 @@ import support
 from dirtybench_report import extract, summary
 from dirtybench_report.text import dump_json
 
-NEW_KEYS = ("others_cpu", "retries")  # index.tsv's busy-host columns, not in the jq pipeline
+# index.tsv's busy-host columns, and scan.phase_locked (issue 23): not in the jq pipeline
+NEW_KEYS = ("others_cpu", "retries", "phase_locked")
 
 
 def strip_new(runs):

@@ -35,6 +35,17 @@ class SectionsTest(unittest.TestCase):
         self.assertIn("| none \u2020 | 3.38 |", tables)
         self.assertIn("\u2020 the rest of the host was busy during this run.", tables)
 
+    def test_locked_phase_is_marked_and_its_latency_not_shown(self):
+        runs = self.runs()
+        tables = md(markdown.tables(runs))
+        self.assertNotIn("\u2021", tables)
+        runs["rows"][1]["phase_locked"] = True
+        tables = md(markdown.tables(runs))
+        name = runs["rows"][1]["strategy"]
+        self.assertIn("| %s \u2021 | " % name, tables)
+        self.assertIn(" | *locked* | *locked* | ", tables)
+        self.assertIn("\u2021 locked clocks (`--phase-sweep 0`", tables)
+
     def test_unsupported_and_failed_runs(self):
         runs = self.runs(name="bad", extra_rows=[
             support.index_row(10, "dirtyring", "idle", "unsupported", 4,

@@ -1,8 +1,11 @@
 /*
  * End to end: the real run-bench binary on the real /dev/kvm. Bad input must
  * give exit 2 and one line; every strategy on every workload must run clean,
- * write a schema-valid result and miss nothing, or exit 4 (this host cannot
- * run it: skipped). --list is tested in test_list.c.
+ * write a schema-valid result, miss nothing and pass the replica check
+ * (every 5 rounds and at the end: the consumer's copy equals VRAM with the
+ * guest stopped), with a precision of at most 1, or exit 4 (this host cannot
+ * run it: skipped). --list is tested in test_list.c; the replica check's
+ * failures in test_replica.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,7 +78,7 @@ static void test_run_clean(void **state)
 		skip();
 	}
 	e2e_run(&r, (const char *const[]){ e2e_binary(), p->strategy, p->workload, "--duration", "1",
-		"--warmup", "0.3", "--json", "-", "--quiet", NULL });
+		"--warmup", "0.3", "--replica-check", "5", "--json", "-", "--quiet", NULL });
 	if (e2e_unsupported(&r)) {
 		print_message("skipped: %s", e2e_unsupported(&r));
 		e2e_run_free(&r);
@@ -91,6 +94,11 @@ static void test_run_clean(void **state)
 	assert_true(e2e_num(r.result, "dirty.frames_missed") == 0);
 	assert_true(e2e_num(r.result, "scan.rounds") > 0);
 	assert_true(e2e_num(r.result, "scan.time_us.p50") > 0);
+	/* The final check always runs; periodic ones unless the guest never
+	 * slept between frames in time (counted as skipped). */
+	assert_true(e2e_num(r.result, "replica_check.checks") + e2e_num(r.result, "replica_check.checks_skipped") >= 2);
+	assert_true(e2e_num(r.result, "replica_check.tiles_mismatched") == 0);
+	assert_true(e2e_num(r.result, "dirty.precision") <= 1.0);
 	e2e_run_free(&r);
 }
 

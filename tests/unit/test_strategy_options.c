@@ -137,7 +137,7 @@ static const struct {
 	{ "ptebits-hybrid", "empty_scans=99999999999999999999", "want an integer" },
 	{ "pvbitmap", "wait_us=0", "wait_us=0: want an integer in 1..1000000" },
 	{ "pvbitmap", "lead_us=-1", "want an integer in 0..1000000" },
-	{ "ptebits", "rearm=sometimes", "rearm=sometimes: want auto, mapping, tlb or none" },
+	{ "ptebits", "rearm=sometimes", "rearm=sometimes: want auto, mapping, tlb, none, mapping-whole or mprotect" },
 	{ "memcmp", "path=neon", "path=neon: want auto, avx2, sse2 or u64" },
 	{ "memcmp", "path=AVX2", "want auto" },
 	{ "pvbitmap-fine", "sync=2", "sync=2: want 0 or 1" },

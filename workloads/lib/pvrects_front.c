@@ -120,7 +120,7 @@ static void pvrects_wait_room(void)
 			/* The host runs one more round after we stop: the box goes
 			 * in the page, as pvbitmap's closing hands both bitmaps over. */
 			pg->closing_box = (struct db_rect){ (uint16_t)pr.pending.x1, (uint16_t)pr.pending.y1,
-				(uint16_t)(pr.pending.x2 - pr.pending.x1), (uint16_t)(pr.pending.y2 - pr.pending.y1) };
+				(uint16_t)(pr.pending.x2 - pr.pending.x1), (uint16_t)(pr.pending.y2 - pr.pending.y1), 0 };
 			__atomic_store_n(&pg->closed, 1, __ATOMIC_RELEASE);
 			pr.pending = (struct pvbox){ 0 };
 			return;

@@ -359,7 +359,7 @@ static void dbw_damage(void *arg, uint32_t x, uint32_t y, uint32_t w, uint32_t h
 		r->rects = p;
 		r->cap = cap;
 	}
-	r->rects[r->nrects++] = (struct db_rect){ (uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h };
+	r->rects[r->nrects++] = (struct db_rect){ (uint16_t)x, (uint16_t)y, (uint16_t)w, (uint16_t)h, 0 };  /* no host rounds here */
 }
 
 static void dbw_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)

@@ -40,6 +40,10 @@
 #define DBX_VRAM_OFF         0x800000ull         /* the framebuffer */
 #define DBX_VRAM_MAX         (DBX_REGION_BYTES - DBX_VRAM_OFF)
 
+/* The rect ring (6 MiB since ABI 2's round stamps) ends before VRAM. */
+_Static_assert(DBX_RECTS_OFF + DB_RECT_RING_LEN * sizeof(struct db_rect) <= DBX_VRAM_OFF,
+	       "the rect ring overlaps VRAM");
+
 enum dbx_state { DBX_IDLE = 0, DBX_RUNNING, DBX_READY, DBX_DONE, DBX_FAILED };
 
 /* The handshake page. Single writer per field, as in protocol.h. */
