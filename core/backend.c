@@ -59,6 +59,11 @@ int backend_vram_reprotect(struct backend *be, size_t first, size_t n)
 	return CALL_HOOK(be, vram_reprotect, be, first, n);
 }
 
+int backend_guest_hold(struct backend *be, bool on)
+{
+	return CALL_HOOK(be, guest_hold, be, on);
+}
+
 int backend_guest_tlb_flush(struct backend *be)
 {
 	return CALL_HOOK(be, guest_tlb_flush, be);

@@ -61,6 +61,10 @@ struct backend_ops {
 	 * lifting it again at once (mprotect twice): the hypervisor's mappings go
 	 * (MMU notifier), the host's page table entries and pages stay. */
 	int (*vram_reprotect)(struct backend *be, size_t first, size_t n);
+	/* on: stop the guest's vCPU now (out of the guest, wherever it is) and
+	 * keep it stopped until called with off: for a strategy whose hypervisor
+	 * call has no atomic get-and-clear (softdirty). */
+	int (*guest_hold)(struct backend *be, bool on);
 	/* Make the guest re-walk its page tables (reload CR3) before returning. */
 	int (*guest_tlb_flush)(struct backend *be);
 	/* Write-protect all of VRAM (on) or lift it; while on, the guest's first
@@ -109,6 +113,7 @@ int backend_dirty_ring_reset(struct backend *be);
 void *backend_guest_ptr(struct backend *be, uint64_t gpa, size_t len);
 int backend_vram_invalidate(struct backend *be, size_t first, size_t n);
 int backend_vram_reprotect(struct backend *be, size_t first, size_t n);
+int backend_guest_hold(struct backend *be, bool on);
 int backend_guest_tlb_flush(struct backend *be);
 int backend_vram_write_protect(struct backend *be, bool on);
 int backend_guest_kick(struct backend *be);

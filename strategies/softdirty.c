@@ -12,9 +12,10 @@
  * The costs are the mechanism's, not ours: clear_refs has no range, so every
  * round write-protects all of run-bench's memory (guest RAM too), and there
  * is no atomic get-and-clear: a write to a page that was clean when read,
- * landing between the read and the clear, is lost (CRIU reads the bits with
- * the task frozen). The window is the time between two system calls; the
- * oracle fails a run that loses one.
+ * landing between the read and the clear, would be lost (CRIU reads the bits
+ * with the task frozen). So each round holds the vCPU out of the guest from
+ * the read to the clear (backend_guest_hold), as CRIU freezes its task: the
+ * guest pays a stop per round (strategy.hold_cycles_per_round), and no write is lost.
  *
  * supported() writes a page and looks for bit 55: kernels built without
  * CONFIG_MEM_SOFT_DIRTY accept clear_refs "4" and never set it. Not on Xen
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/bitmap.h"
+#include "core/clock.h"
 #include "core/strategy.h"
 
 #define PM_SOFT_DIRTY (1ull << 55)      /* Linux fs/proc/task_mmu.c */
@@ -40,6 +42,7 @@ struct softdirty_priv {
 	int pagemap_fd, clear_refs_fd;
 	uint64_t *entries;              /* pagemap entries of VRAM's pages */
 	uint64_t rounds, pages_reported, rounds_with_pages, clears;
+	uint64_t hold_cycles;           /* TSC cycles the vCPU was held out of the guest */
 };
 
 static int clear_soft_dirty(int fd, char *why, size_t len)
@@ -164,14 +167,21 @@ static int softdirty_scan(struct strategy *s, struct dirty_set *out)
 	size_t bytes = s->geo->pages * sizeof(uint64_t), n = 0;
 	off_t off = (off_t)((uintptr_t)s->be->vram / PAGE_SIZE_4K * sizeof(uint64_t));
 
+	uint64_t t0 = clock_tsc();
+	int ret = 0;
+
+	if (backend_guest_hold(s->be, true))
+		return -1;
 	if (pread(p->pagemap_fd, p->entries, bytes, off) != (ssize_t)bytes) {
 		snprintf(s->error, sizeof(s->error), "reading VRAM's pagemap entries: %s", strerror(errno));
-		return -1;
+		ret = -1;
+	} else {
+		p->clears++;
+		ret = clear_soft_dirty(p->clear_refs_fd, s->error, sizeof(s->error));
 	}
-	/* At once: the write-loss window is from the read to here. */
-	p->clears++;
-	if (clear_soft_dirty(p->clear_refs_fd, s->error, sizeof(s->error)))
+	if (backend_guest_hold(s->be, false) || ret)
 		return -1;
+	p->hold_cycles += clock_tsc() - t0;
 	for (size_t i = 0; i < s->geo->pages; i++)
 		if (p->entries[i] & PM_SOFT_DIRTY) {
 			bitmap_set(out->pages, i);
@@ -208,6 +218,8 @@ static void softdirty_report(struct strategy *s, json_t *obj)
 			    json_real((double)p->pages_reported / (double)p->rounds) : json_null());
 	json_object_set_new(obj, "rounds_with_pages", json_integer((json_int_t)p->rounds_with_pages));
 	json_object_set_new(obj, "clear_refs_writes", json_integer((json_int_t)p->clears));
+	json_object_set_new(obj, "hold_cycles_per_round", p->rounds ?
+			    json_real((double)p->hold_cycles / (double)p->rounds) : json_null());
 }
 
 const struct strategy_ops strategy_softdirty = {

@@ -155,6 +155,17 @@ static int kvm_vram_reprotect(struct backend *be, size_t first, size_t n)
 	return ret;
 }
 
+static int kvm_guest_hold(struct backend *be, bool on)
+{
+	struct kvm_vm *vm = to_vm(be);
+
+	if (!vm->hold_request || vm->hold_request(vm->tlb_flush_arg, on)) {
+		snprintf(be->error, sizeof(be->error), "holding the vCPU out of the guest failed");
+		return -1;
+	}
+	return 0;
+}
+
 /* Only the vCPU thread may touch vCPU state: the harness installs a request
  * hook that kicks it out of KVM_RUN, reloads CR3 there and waits for it. */
 static int kvm_guest_tlb_flush(struct backend *be)
@@ -249,6 +260,7 @@ const struct backend_ops kvm_backend_ops = {
 	.guest_ptr = kvm_guest_ptr,
 	.vram_invalidate = kvm_vram_invalidate,
 	.vram_reprotect = kvm_vram_reprotect,
+	.guest_hold = kvm_guest_hold,
 	.guest_tlb_flush = kvm_guest_tlb_flush,
 	.vram_write_protect = kvm_vram_write_protect,
 	.guest_kick = kvm_guest_kick,

@@ -71,6 +71,13 @@ static void service_tlb_flush_locked(struct vcpu_thread *t)
 		t->tlb_flushes++;
 		pthread_cond_broadcast(&t->cond);
 	}
+	if (t->hold_requested) {
+		t->held = true;
+		pthread_cond_broadcast(&t->cond);
+		while (t->hold_requested && t->state != VCPU_FAILED)
+			pthread_cond_wait(&t->cond, &t->lock);
+		t->held = false;
+	}
 }
 
 static void service_tlb_flush(struct vcpu_thread *t)
@@ -298,6 +305,29 @@ int vcpu_thread_pause(struct vcpu_thread *t, int timeout_ms)
 	if (ret != 1) {
 		t->pause_requested = false;     /* not in time: withdrawn, the check is skipped */
 		pthread_cond_broadcast(&t->cond);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return ret;
+}
+
+int vcpu_thread_hold(void *arg, bool on)
+{
+	struct vcpu_thread *t = arg;
+	int ret = 0;
+
+	pthread_mutex_lock(&t->lock);
+	if (!on) {
+		t->hold_requested = false;
+		pthread_cond_broadcast(&t->cond);
+	} else if (t->tid && t->state == VCPU_RUNNING && !t->parked) {
+		t->hold_requested = true;
+		t->vm->run->immediate_exit = 1;
+		pthread_kill(t->tid, SIGUSR1);
+		/* A guest about to sleep would otherwise keep us waiting its sleep out. */
+		(void)!write(t->vm->kick_fd, &(uint64_t){ 1 }, sizeof(uint64_t));
+		while (!t->held && !t->parked && t->state == VCPU_RUNNING)
+			pthread_cond_wait(&t->cond, &t->lock);
+		ret = t->state == VCPU_FAILED ? -1 : 0;
 	}
 	pthread_mutex_unlock(&t->lock);
 	return ret;

@@ -47,6 +47,8 @@ struct vcpu_thread {
 	bool flush_requested;           /* under lock: reload CR3 in the vCPU thread */
 	bool pause_requested;           /* under lock: stand still at the next sleep */
 	bool parked;                    /* under lock: standing still */
+	bool hold_requested;            /* under lock: stay out of KVM_RUN until released */
+	bool held;                      /* under lock: out of KVM_RUN, holding */
 	uint64_t tlb_flushes;
 	uint64_t guest_frames, guest_dropped;
 	uint64_t probe_ring3_cycles;
@@ -71,5 +73,9 @@ void vcpu_thread_resume(struct vcpu_thread *t);
 /* Kick the vCPU out of the guest, make it re-walk its page tables, and wait
  * until it has (arg: the struct vcpu_thread). 0, or -1 if the vCPU is gone. */
 int vcpu_thread_request_tlb_flush(void *arg);
+/* on: kick the vCPU out of the guest and keep it out until called with off
+ * (arg: the struct vcpu_thread); returns once it is out. 0, or -1 if the
+ * vCPU failed. A guest that is not running (before go, done) is out already. */
+int vcpu_thread_hold(void *arg, bool on);
 
 #endif

@@ -38,6 +38,7 @@ struct kvm_vm {
 	uint32_t dirty_ring_next;       /* harvest cursor */
 	uint64_t entry_rip;
 	int (*tlb_flush_request)(void *arg);    /* installed by the harness */
+	int (*hold_request)(void *arg, bool on); /* the same; its arg is tlb_flush_arg */
 	void *tlb_flush_arg;
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
 	_Atomic bool vram_reprotecting; /* kvm_vram_reprotect is between its two mprotects */

@@ -87,6 +87,7 @@ static int kvm_run_start_guest(struct run_state *rs)
 	t->dirty_ring_full = ring_full;
 	t->dirty_ring_arg = &rs->strategy;
 	kr->vm.tlb_flush_request = vcpu_thread_request_tlb_flush;
+	kr->vm.hold_request = vcpu_thread_hold;
 	kr->vm.tlb_flush_arg = t;
 	if (vcpu_thread_start(t))
 		return run_fail(rs, EXIT_RUN_FAILED, "%s", t->error);
