@@ -27,7 +27,10 @@ int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_contr
 	o->tile_round = calloc(geo->ntiles, sizeof(uint32_t));
 	if (!o->covered || !o->pixels || !o->tile_round)
 		return -1;
-	for (unsigned i = 0; i < ORACLE_HISTORY; i++)
+	o->history = ORACLE_HISTORY_BYTES / (words * sizeof(uint64_t));
+	o->history = o->history > ORACLE_HISTORY ? ORACLE_HISTORY :
+		     o->history < ORACLE_HISTORY_MIN ? ORACLE_HISTORY_MIN : o->history;
+	for (unsigned i = 0; i < o->history; i++)
 		if (!(o->rounds[i].tiles = calloc(words, sizeof(uint64_t))))
 			return -1;
 	for (unsigned i = 0; i < ORACLE_PENDING; i++)
@@ -148,7 +151,7 @@ static int read_frames(struct oracle *o)
 
 static const struct oracle_round *round_at(const struct oracle *o, uint64_t n)
 {
-	return &o->rounds[n % ORACLE_HISTORY];
+	return &o->rounds[n % o->history];
 }
 
 static void record_miss(struct oracle *o, const struct oracle_frame *f)
@@ -218,7 +221,7 @@ static void finalize(struct oracle *o, struct oracle_held *h)
 		o->covered[w] = h->frame.tiles[w] & ~h->unsettled[w];
 	if (bitmap_weight(h->unsettled, o->geo->ntiles))
 		record_miss(o, &h->frame);
-	else if (o->nrounds - h->first <= ORACLE_HISTORY)
+	else if (o->nrounds - h->first <= o->history)
 		record_latency(o, &h->frame, h->any, h->delivered);
 	h->used = false;
 }
@@ -435,7 +438,7 @@ static int frame_window(const struct oracle *o, const struct oracle_frame *f,
 			uint64_t *first, uint64_t *last)
 {
 	uint64_t latest = o->nrounds - 1;
-	uint64_t oldest = o->nrounds > ORACLE_HISTORY ? o->nrounds - ORACLE_HISTORY : 0;
+	uint64_t oldest = o->nrounds > o->history ? o->nrounds - o->history : 0;
 
 	*first = oldest;
 	while (*first < latest && round_at(o, *first)->end < f->start)
@@ -481,7 +484,7 @@ static int retire_due_frames(struct oracle *o)
 
 int oracle_round(struct oracle *o, uint64_t start, uint64_t end, const uint64_t *tiles)
 {
-	struct oracle_round *r = &o->rounds[o->nrounds % ORACLE_HISTORY];
+	struct oracle_round *r = &o->rounds[o->nrounds % o->history];
 	size_t reported = bitmap_weight(tiles, o->geo->ntiles);
 
 	r->start = start;

@@ -57,9 +57,14 @@
 
 /* Rounds kept: a frame's window must lie within them. Doorbell rounds
  * (--wake) come up to --max-event-rate (2 kHz by default) while a frame is
- * drawn: 1024 covers a frame drawn in half a second at that rate (pvrects
- * with a doorbell per event draws a scrolling frame in ~100 ms here). */
-#define ORACLE_HISTORY 1024
+ * drawn: 4096 cover a frame drawn in two seconds at that rate (pvrects with a
+ * doorbell per event drew a 1920x1080 scrolling screen's first frame in over
+ * half a second, and 1024 failed it: results/rects-20261202T1420Z/failed.txt).
+ * A round keeps a tile bitmap, so a tiling too fine for that keeps fewer
+ * (o->history: at most ORACLE_HISTORY_BYTES of them, at least 256 rounds). */
+#define ORACLE_HISTORY 4096
+#define ORACLE_HISTORY_MIN 256
+#define ORACLE_HISTORY_BYTES (64u << 20)
 #define ORACLE_PENDING 512
 #define ORACLE_HELD 16          /* frames awaiting later frames (above); more: a miss */
 #define ORACLE_PAUSES 16        /* the latest replica-check pauses, for the exclusions */
@@ -132,6 +137,7 @@ struct oracle {
 	int64_t tsc_offset;             /* guest TSC - host TSC */
 	uint64_t tsc_khz;
 	struct oracle_round rounds[ORACLE_HISTORY];
+	unsigned history;               /* rounds in use of rounds[] */
 	uint64_t nrounds;
 	struct oracle_frame pending[ORACLE_PENDING];   /* a ring, oldest at pending_head */
 	struct oracle_held held[ORACLE_HELD];
