@@ -151,6 +151,7 @@ static int kvm_vram_reprotect(struct backend *be, size_t first, size_t n)
 	if (mprotect(be->vram + first * 4096, n * 4096, PROT_READ) ||
 	    mprotect(be->vram + first * 4096, n * 4096, PROT_READ | PROT_WRITE))
 		ret = be_fail(be, "mprotect on VRAM (re-protect)");
+	atomic_fetch_add(&vm->vram_reprotects, 1);
 	atomic_store(&vm->vram_reprotecting, false);
 	return ret;
 }
@@ -196,9 +197,19 @@ static int kvm_vram_write_protect(struct backend *be, bool on)
 
 int kvm_vm_vram_write_fault(struct kvm_vm *vm)
 {
+	uint64_t reprotects;
+
 	if (atomic_load(&vm->vram_reprotecting)) {
 		while (atomic_load(&vm->vram_reprotecting))
 			sched_yield();
+		return 0;
+	}
+	/* The fault met a re-protect's read-only moment, but KVM_RUN returned
+	 * only after it ended: retry once per re-protect. A fault that comes
+	 * back with no re-protect in between is a real one. */
+	reprotects = atomic_load(&vm->vram_reprotects);
+	if (reprotects != vm->vram_reprotects_retried) {
+		vm->vram_reprotects_retried = reprotects;
 		return 0;
 	}
 	if (!atomic_load(&vm->be.vram_protected))

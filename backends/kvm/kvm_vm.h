@@ -42,6 +42,8 @@ struct kvm_vm {
 	void *tlb_flush_arg;
 	uint64_t probe_ring0_cycles;    /* DB_PROBE_ITERS_RING0 loop iterations in ring 0 */
 	_Atomic bool vram_reprotecting; /* kvm_vram_reprotect is between its two mprotects */
+	_Atomic uint64_t vram_reprotects;       /* re-protects done */
+	uint64_t vram_reprotects_retried;       /* vCPU thread: the count at its last EFAULT retry */
 	int kick_fd;                    /* eventfd: wakes a sleeping guest (guest_kick) */
 	int notify_fd;                  /* eventfd: the guest made DB_UCALL_NOTIFY */
 	int doorbell_fd;                /* eventfd: the guest made DB_UCALL_DOORBELL */
