@@ -165,7 +165,7 @@ static void runner_fini(struct runner *r)
 	dirty_set_free(&r->ds);
 }
 
-enum { R_AVX2, R_SSE2, R_U64, R_QEMU, R_HASH_AVX2, R_HASH_SCALAR, NRUNNERS };
+enum { R_AVX2, R_SSE2, R_U64, R_QEMU, R_HASH_AVX2, R_HASH_LINE, R_HASH_SCALAR, NRUNNERS };
 
 static void run_resolution(const struct res *res)
 {
@@ -185,8 +185,10 @@ static void run_resolution(const struct res *res)
 	live[R_U64] = runner_init(&run[R_U64], &strategy_memcmp, "u64", &be);
 	live[R_QEMU] = runner_init(&run[R_QEMU], &strategy_memcmp_qemu, NULL, &be);
 	live[R_HASH_AVX2] = runner_init(&run[R_HASH_AVX2], &strategy_memhash, "avx2", &be);
+	live[R_HASH_LINE] = runner_init(&run[R_HASH_LINE], &strategy_memhash, "avx2,order=line", &be);
 	live[R_HASH_SCALAR] = runner_init(&run[R_HASH_SCALAR], &strategy_memhash, "scalar", &be);
 	run[R_HASH_AVX2].label = "memhash avx2", run[R_HASH_SCALAR].label = "memhash scalar";
+	run[R_HASH_LINE].label = "memhash avx2 order=line";
 	assert_true(live[R_U64] && live[R_QEMU] && live[R_HASH_SCALAR]);
 	if (!live[R_AVX2])
 		print_message("no AVX2 on this CPU: the AVX2 kernel is not compared\n");
