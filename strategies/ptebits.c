@@ -24,9 +24,14 @@ static int choose_rearm(struct strategy *s, struct ptebits *p)
 	bool tdp = s->be->paging && !strcmp(s->be->paging, "tdp");
 
 	if (want == 0) {
-		p->rearm = tdp ? REARM_TLB : REARM_MAPPING;
+		/* mapping-whole: the cheapest re-arm the oracle accepts on shadow paging,
+		 * measured side by side with mapping and mprotect
+		 * (results/scan-20261202T1420Z/ptebits-*: round p50 on video 428
+		 * against 553 and 545 us, on scrolling 1630 against 2310 and 7176 us). */
+		p->rearm = tdp ? REARM_TLB : REARM_MAPPING_WHOLE;
 		p->rearm_reason = tdp ? "auto: TDP paging, the hardware sets D; flush the guest TLB"
-				      : "auto: shadow paging, drop the hypervisor's mapping so KVM re-walks";
+				      : "auto: shadow paging, drop the hypervisor's mapping so KVM re-walks "
+					"(all of VRAM at once when over half the pages were cleared)";
 		return 0;
 	}
 	p->rearm = (enum ptebits_rearm)(want - 1);

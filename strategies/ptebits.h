@@ -26,7 +26,7 @@ enum ptebits_rearm { REARM_MAPPING, REARM_TLB, REARM_NONE, REARM_MAPPING_WHOLE, 
 /* --sopt rearm, for both ops tables: "auto", then enum ptebits_rearm's order. */
 #define PTEBITS_OPTION_REARM { .name = "rearm", .type = STRATEGY_OPT_ENUM, .def = "auto", \
 	.values = (const char *const[]){ "auto", "mapping", "tlb", "none", "mapping-whole", "mprotect", NULL }, \
-	.help = "how the next write sets D again; auto: tlb on TDP paging, mapping on shadow; " \
+	.help = "how the next write sets D again; auto: tlb on TDP paging, mapping-whole on shadow; " \
 		"mapping: madvise(DONTNEED) a run of cleared pages at a time; mapping-whole: " \
 		"one madvise over all of VRAM when over half the pages were cleared; mprotect: " \
 		"write-protect and lift each run (host pages stay mapped)" }
