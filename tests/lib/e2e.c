@@ -20,6 +20,14 @@ const char *e2e_binary(void)
 	return bin && *bin ? bin : "build/bin/run-bench";
 }
 
+bool e2e_asan(void)
+{
+	const char *bin = e2e_binary();
+	size_t len = strlen(bin);
+
+	return len >= 5 && !strcmp(bin + len - 5, "-asan");
+}
+
 const char *e2e_kvm_unusable(void)
 {
 	static char why[256];

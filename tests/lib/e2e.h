@@ -13,6 +13,8 @@ struct e2e_run {
 
 /* The binary under test: $DIRTYBENCH_BIN, else build/bin/run-bench. */
 const char *e2e_binary(void);
+/* True when the binary under test is the ASan/UBSan build (run-bench-asan). */
+bool e2e_asan(void);
 /* NULL when /dev/kvm is usable, else the reason (tests skip with it). */
 const char *e2e_kvm_unusable(void);
 /* Run the binary with a NULL-terminated argument list. */
