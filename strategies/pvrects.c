@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/bitmap.h"
+#include "core/result.h"
 #include "core/strategy.h"
 #include "strategies/rect_tiles.h"
 
@@ -158,11 +159,6 @@ static void pvrects_fini(struct strategy *s)
 	s->priv = NULL;
 }
 
-static json_t *per_frame(uint64_t n, uint64_t frames)
-{
-	return frames ? json_real((double)n / (double)frames) : json_null();
-}
-
 static void pvrects_report(struct strategy *s, json_t *obj)
 {
 	struct pvrects *p = s->priv;
@@ -176,8 +172,8 @@ static void pvrects_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "commit_waits", json_integer((json_int_t)pg->waits));
 	json_object_set_new(obj, "notifications", json_integer((json_int_t)pg->notifications));
 	json_object_set_new(obj, "frames", json_integer((json_int_t)pg->frames));
-	json_object_set_new(obj, "notifications_per_frame", per_frame(pg->notifications, pg->frames));
-	json_object_set_new(obj, "events_per_frame", per_frame(pg->events, pg->frames));
+	json_object_set_new(obj, "notifications_per_frame", result_ratio((double)pg->notifications, (double)pg->frames));
+	json_object_set_new(obj, "events_per_frame", result_ratio((double)pg->events, (double)pg->frames));
 	json_object_set_new(obj, "rounds_with_events", json_integer((json_int_t)p->rounds_with_events));
 	json_object_set_new(obj, "rounds_fullscreen_queue", json_integer((json_int_t)p->rounds_fullscreen_queue));
 	json_object_set_new(obj, "rounds_fullscreen_half", json_integer((json_int_t)p->rounds_fullscreen_half));

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "core/bitmap.h"
+#include "core/result.h"
 #include "core/strategy.h"
 #include "strategies/rect_tiles.h"
 
@@ -234,11 +235,6 @@ static void vgpu_fini(struct strategy *s)
 	s->priv = NULL;
 }
 
-static json_t *per_frame(uint64_t n, uint64_t frames)
-{
-	return frames ? json_real((double)n / (double)frames) : json_null();
-}
-
 static void vgpu_report(struct strategy *s, json_t *obj)
 {
 	struct vgpu *v = s->priv;
@@ -248,9 +244,9 @@ static void vgpu_report(struct strategy *s, json_t *obj)
 	json_object_set_new(obj, "kicks", json_integer((json_int_t)q->kicks));
 	json_object_set_new(obj, "kicks_suppressed", json_integer((json_int_t)q->kicks_suppressed));
 	json_object_set_new(obj, "frames", json_integer((json_int_t)q->frames));
-	json_object_set_new(obj, "kicks_per_frame", per_frame(q->kicks, q->frames));
+	json_object_set_new(obj, "kicks_per_frame", result_ratio((double)q->kicks, (double)q->frames));
 	json_object_set_new(obj, "commands_sent", json_integer((json_int_t)q->commands));
-	json_object_set_new(obj, "commands_per_frame", per_frame(q->commands, q->frames));
+	json_object_set_new(obj, "commands_per_frame", result_ratio((double)q->commands, (double)q->frames));
 	json_object_set_new(obj, "commands_consumed", json_integer((json_int_t)v->commands));
 	json_object_set_new(obj, "transfers", json_integer((json_int_t)v->transfers));
 	json_object_set_new(obj, "flushes", json_integer((json_int_t)v->flushes));
