@@ -17,6 +17,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/lib/lab_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,59 +30,12 @@
 #define TDP "{\"module\": \"kvm_amd\", \"npt\": true, \"tdp_mmu\": true, \"paging\": \"tdp\"}"
 #define SHADOW "{\"module\": \"kvm_pvm\", \"npt\": null, \"tdp_mmu\": false, \"paging\": \"shadow\"}"
 
-struct lab {
-	char dir[64];
-	char output[8192];
-};
-
-static int lab_setup(void **state)
-{
-	struct lab *l = calloc(1, sizeof(*l));
-	char path[128];
-
-	if (!l)
-		return -1;
-	snprintf(l->dir, sizeof(l->dir), "/tmp/dirtybench-kvmlabcheck-XXXXXX");
-	if (!mkdtemp(l->dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/results", l->dir);
-	*state = l;
-	return mkdir(path, 0755);
-}
-
-static int lab_teardown(void **state)
-{
-	struct lab *l = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", l->dir);
-	if (system(cmd))
-		return -1;
-	free(l);
-	return 0;
-}
-
-static void append(const struct lab *l, const char *file, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", l->dir, file);
-	f = fopen(path, "a");
-	assert_non_null(f);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
 /* What the guest's kernel said and was built with: NPT on, the TDP MMU on. */
 static void good_guest(const struct lab *l)
 {
-	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm_amd/parameters/nrips=0\n"
+	lab_append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm_amd/parameters/nrips=0\n"
 	       "kvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
-	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\nCONFIG_USERFAULTFD=y\n");
+	lab_append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\nCONFIG_USERFAULTFD=y\n");
 }
 
 /* A run that exited rc; with a result on platform `kvm`, `missed` missed and
@@ -90,11 +45,11 @@ static void add_run(const struct lab *l, const char *s, const char *w, int rc, i
 {
 	char file[96];
 
-	append(l, "status", "%s %s %d\n", s, w, rc);
+	lab_append(l, "status", "%s %s %d\n", s, w, rc);
 	if (rc)
 		return;
 	snprintf(file, sizeof(file), "results/%s-%s.json", s, w);
-	append(l, file, "{\"run\": {\"strategy\": \"%s\", \"workload\": \"%s\", \"options\": {\"rate_hz\": 60}},"
+	lab_append(l, file, "{\"run\": {\"strategy\": \"%s\", \"workload\": \"%s\", \"options\": {\"rate_hz\": 60}},"
 	       " \"platform\": {\"clocksource\": \"%s\", \"kvm\": %s}, \"strategy\": %s,"
 	       " \"dirty\": {\"frames_checked\": 60, \"frames_missed\": %d},"
 	       " \"guest\": {\"fps_achieved\": 30, \"draw_cycles_per_frame\": 1000000},"
@@ -106,9 +61,9 @@ static void add_run(const struct lab *l, const char *s, const char *w, int rc, i
 /* The negative control as the guest runs it: exit 1 on a missed update. */
 static void add_negative(const struct lab *l, int rc, const char *message)
 {
-	append(l, "status", "ptebits drag/sopt.rearm=none/expect-miss %d\n", rc);
+	lab_append(l, "status", "ptebits drag/sopt.rearm=none/expect-miss %d\n", rc);
 	if (message)
-		append(l, "log", "run-bench: ptebits drag/sopt.rearm=none/expect-miss: %s\n", message);
+		lab_append(l, "log", "run-bench: ptebits drag/sopt.rearm=none/expect-miss: %s\n", message);
 }
 
 static int check(struct lab *l, const char *runs)
@@ -139,9 +94,9 @@ static void clean_lab_passes(void **state)
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
 	add_run(l, "ptebits", "video", 0, 0, TDP, ptebits_tlb);
 	add_run(l, "softdirty", "video", 4, 0, TDP, NULL);
-	append(l, "log", "run-bench: softdirty video: the kernel has no soft-dirty\n");
+	lab_append(l, "log", "run-bench: softdirty video: the kernel has no soft-dirty\n");
 	add_negative(l, 1, "MISSED UPDATE: ptebits missed a change: frame 1: 244 tile(s) changed but never reported");
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+ptebits:video@60+softdirty:video@60+" NEGATIVE), 0);
 	assert_non_null(strstr(l->output, "unsupported: the kernel has no soft-dirty"));
 	assert_non_null(strstr(l->output, "negative control caught by the oracle: MISSED UPDATE"));
@@ -159,7 +114,7 @@ static void negative_control_not_caught_fails(void **state)
 	good_guest(l);
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
 	add_negative(l, 0, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+" NEGATIVE), 1);
 	assert_non_null(strstr(l->output, "none of 1 negative control(s) was caught"));
 }
@@ -172,9 +127,9 @@ static void one_negative_control_caught_is_enough(void **state)
 
 	good_guest(l);
 	add_negative(l, 0, NULL);
-	append(l, "status", "ptebits fullscreen/sopt.rearm=none/expect-miss 1\n");
-	append(l, "log", "run-bench: ptebits fullscreen/sopt.rearm=none/expect-miss: MISSED UPDATE: frame 3\n");
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "ptebits fullscreen/sopt.rearm=none/expect-miss 1\n");
+	lab_append(l, "log", "run-bench: ptebits fullscreen/sopt.rearm=none/expect-miss: MISSED UPDATE: frame 3\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, NEGATIVE "+ptebits:fullscreen@60/sopt.rearm=none/expect-miss"), 0);
 	assert_non_null(strstr(l->output, "not caught in this run"));
 	assert_non_null(strstr(l->output, "caught by the oracle: MISSED UPDATE: frame 3"));
@@ -187,7 +142,7 @@ static void negative_control_failing_otherwise_fails(void **state)
 
 	good_guest(l);
 	add_negative(l, 1, "guest failed: KVM_RUN: Bad address");
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, NEGATIVE), 1);
 	assert_non_null(strstr(l->output, "negative control failed otherwise"));
 }
@@ -198,7 +153,7 @@ static void shadow_platform_block_fails(void **state)
 
 	good_guest(l);
 	add_run(l, "none", "video", 0, 0, SHADOW, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60"), 1);
 	assert_non_null(strstr(l->output, "does not say kvm_amd, npt, tdp_mmu, paging tdp"));
 }
@@ -207,10 +162,10 @@ static void guest_without_npt_fails(void **state)
 {
 	struct lab *l = *state;
 
-	append(l, "platform.txt", "kvm_amd/parameters/npt=N\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
-	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
+	lab_append(l, "platform.txt", "kvm_amd/parameters/npt=N\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
+	lab_append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60"), 1);
 	assert_non_null(strstr(l->output, "did not say kvm_amd/parameters/npt=Y"));
 }
@@ -223,7 +178,7 @@ static void ptebits_rearm_judged_when_automatic(void **state)
 
 	good_guest(l);
 	add_run(l, "ptebits", "video", 0, 0, TDP, "{\"rearm\": \"none\", \"rearm_reason\": \"forced by --sopt rearm\"}");
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "ptebits:video@60"), 0);
 	add_run(l, "ptebits", "idle", 0, 0, TDP, "{\"rearm\": \"mapping\", \"rearm_reason\": \"auto: shadow paging\"}");
 	assert_int_equal(check(l, "ptebits:video@60+ptebits:idle@60"), 1);
@@ -236,10 +191,10 @@ static void guest_off_the_tsc_fails(void **state)
 {
 	struct lab *l = *state;
 
-	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=hpet\ndev_kvm=present\n");
-	append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
+	lab_append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=hpet\ndev_kvm=present\n");
+	lab_append(l, "kernel-config.txt", "CONFIG_MEM_SOFT_DIRTY=y\n");
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60"), 1);
 	assert_non_null(strstr(l->output, "did not say clocksource=tsc"));
 }
@@ -251,7 +206,7 @@ static void result_off_the_tsc_fails(void **state)
 
 	good_guest(l);
 	add_run(l, "none", "hpet-clock", 0, 0, TDP, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:hpet-clock@60"), 1);
 	assert_non_null(strstr(l->output, "platform.clocksource is \"hpet\", not \"tsc\""));
 }
@@ -260,10 +215,10 @@ static void kernel_without_soft_dirty_fails(void **state)
 {
 	struct lab *l = *state;
 
-	append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
-	append(l, "kernel-config.txt", "CONFIG_USERFAULTFD=y\n");
+	lab_append(l, "platform.txt", "kvm_amd/parameters/npt=Y\nkvm/parameters/tdp_mmu=Y\nclocksource=tsc\ndev_kvm=present\n");
+	lab_append(l, "kernel-config.txt", "CONFIG_USERFAULTFD=y\n");
 	add_run(l, "none", "video", 0, 0, TDP, NULL);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60"), 1);
 	assert_non_null(strstr(l->output, "no CONFIG_MEM_SOFT_DIRTY=y"));
 }
@@ -274,8 +229,8 @@ static void missed_update_fails(void **state)
 
 	good_guest(l);
 	add_run(l, "ptebits", "scrolling", 1, 0, TDP, NULL);
-	append(l, "log", "run-bench: ptebits scrolling: MISSED UPDATE: ptebits missed a change: frame 24\n");
-	append(l, "status", "done failed=1\n");
+	lab_append(l, "log", "run-bench: ptebits scrolling: MISSED UPDATE: ptebits missed a change: frame 24\n");
+	lab_append(l, "status", "done failed=1\n");
 	assert_int_equal(check(l, "ptebits:scrolling@60"), 1);
 	assert_non_null(strstr(l->output, "FAILED: run-bench: ptebits scrolling: MISSED UPDATE"));
 }

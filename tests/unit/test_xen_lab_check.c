@@ -13,6 +13,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "tests/lib/lab_fixture.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,63 +22,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct lab {
-	char dir[64];
-	char output[8192];
-};
-
-static int lab_setup(void **state)
-{
-	struct lab *l = calloc(1, sizeof(*l));
-	char path[128];
-
-	if (!l)
-		return -1;
-	snprintf(l->dir, sizeof(l->dir), "/tmp/dirtybench-labcheck-XXXXXX");
-	if (!mkdtemp(l->dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/results", l->dir);
-	*state = l;
-	return mkdir(path, 0755);
-}
-
-static int lab_teardown(void **state)
-{
-	struct lab *l = *state;
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", l->dir);
-	if (system(cmd))
-		return -1;
-	free(l);
-	return 0;
-}
-
-static void append(const struct lab *l, const char *file, const char *fmt, ...)
-{
-	char path[128];
-	va_list ap;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", l->dir, file);
-	f = fopen(path, "a");
-	assert_non_null(f);
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-}
-
 /* A run that exited rc; with a result of `frames` judged, `missed` missed. */
 static void add_run(const struct lab *l, const char *s, const char *w, int rc, int frames, int missed)
 {
 	char file[96];
 
-	append(l, "status", "%s %s %d\n", s, w, rc);
+	lab_append(l, "status", "%s %s %d\n", s, w, rc);
 	if (rc)
 		return;
 	snprintf(file, sizeof(file), "results/%s-%s.json", s, w);
-	append(l, file, "{\"run\": {\"strategy\": \"%s\", \"workload\": \"%s\", \"options\": {\"rate_hz\": 60}},"
+	lab_append(l, file, "{\"run\": {\"strategy\": \"%s\", \"workload\": \"%s\", \"options\": {\"rate_hz\": 60}},"
 	       " \"dirty\": {\"frames_checked\": %d, \"frames_missed\": %d},"
 	       " \"guest\": {\"fps_achieved\": 30, \"draw_cycles_per_frame\": %d},"
 	       " \"scan\": {\"time_us\": {\"p50\": 20}}, \"latency_us\": {\"p50\": 8000}}\n",
@@ -109,8 +64,8 @@ static void clean_lab_passes_and_records_unsupported(void **state)
 	add_run(l, "none", "video", 0, 120, 0);
 	add_run(l, "memcmp", "video", 0, 120, 0);
 	add_run(l, "dirtyring", "video", 4, 0, 0);
-	append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: Xen has no dirty ring\n");
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: Xen has no dirty ring\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+memcmp:video@60+dirtyring:video@60"), 0);
 	assert_non_null(strstr(l->output, "unsupported: strategy dirtyring is not supported on Xen: Xen has no dirty ring"));
 	assert_non_null(strstr(l->output, "memcmp on video: 2x"));
@@ -126,7 +81,7 @@ static void missed_update_fails(void **state)
 
 	add_run(l, "none", "video", 0, 120, 0);
 	add_run(l, "ptebits", "video", 0, 120, 1);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "none:video@60+ptebits:video@60"), 1);
 	assert_non_null(strstr(l->output, "FAILED"));
 }
@@ -136,8 +91,8 @@ static void failed_run_fails(void **state)
 	struct lab *l = *state;
 
 	add_run(l, "pvbitmap", "idle", 1, 0, 0);
-	append(l, "log", "run-bench: pvbitmap idle: the domU did not start the workload within 20 s\n");
-	append(l, "status", "done failed=1\n");
+	lab_append(l, "log", "run-bench: pvbitmap idle: the domU did not start the workload within 20 s\n");
+	lab_append(l, "status", "done failed=1\n");
 	assert_int_equal(check(l, "pvbitmap:idle@60"), 1);
 	assert_non_null(strstr(l->output, "did not start the workload"));
 }
@@ -147,12 +102,12 @@ static void bad_input_is_not_unsupported(void **state)
 	struct lab *l = *state;
 
 	add_run(l, "memcmp", "idle", 2, 0, 0);
-	append(l, "log", "run-bench: memcmp idle: framebuffer larger than the domU region's 24 MiB of VRAM\n");
+	lab_append(l, "log", "run-bench: memcmp idle: framebuffer larger than the domU region's 24 MiB of VRAM\n");
 	assert_int_equal(check(l, "memcmp:idle@60"), 1);
 	/* Refused in words but exit 2: the verdict follows the exit status. */
 	add_run(l, "dirtyring", "video", 2, 0, 0);
-	append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: no ring\n");
-	append(l, "status", "done failed=1\n");
+	lab_append(l, "log", "run-bench: dirtyring video: strategy dirtyring is not supported on Xen: no ring\n");
+	lab_append(l, "status", "done failed=1\n");
 	assert_int_equal(check(l, "dirtyring:video@60"), 1);
 	assert_non_null(strstr(l->output, "FAILED: run-bench: dirtyring video: strategy dirtyring is not supported"));
 }
@@ -162,7 +117,7 @@ static void too_few_frames_fail(void **state)
 	struct lab *l = *state;
 
 	add_run(l, "logdirty-manual", "video", 0, 1, 0);
-	append(l, "status", "done failed=0\n");
+	lab_append(l, "status", "done failed=0\n");
 	assert_int_equal(check(l, "logdirty-manual:video@10"), 1);
 	assert_non_null(strstr(l->output, "proves nothing"));
 }
@@ -177,10 +132,10 @@ static void sanitizer_run_judged(void **state)
 	snprintf(dir, sizeof(dir), "%s/results-asan", l->dir);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	add_run(l, "none", "scrolling", 0, 120, 0);
-	append(l, "results-asan/none-scrolling.json", "{\"run\": {\"strategy\": \"none\"}, \"dirty\": "
+	lab_append(l, "results-asan/none-scrolling.json", "{\"run\": {\"strategy\": \"none\"}, \"dirty\": "
 	       "{\"frames_checked\": 120, \"frames_missed\": 0}}\n");
-	append(l, "status", "none scrolling/asan 0\npvbitmap scrolling/asan 1\ndone failed=1\n");
-	append(l, "log", "==42==ERROR: AddressSanitizer: heap-buffer-overflow\n");
+	lab_append(l, "status", "none scrolling/asan 0\npvbitmap scrolling/asan 1\ndone failed=1\n");
+	lab_append(l, "log", "==42==ERROR: AddressSanitizer: heap-buffer-overflow\n");
 	assert_int_equal(check(l, "none:scrolling@60+none:scrolling@60/asan"), 0);
 	assert_int_equal(check(l, "none:scrolling@60+none:scrolling@60/asan+pvbitmap:scrolling@60/asan"), 1);
 	assert_non_null(strstr(l->output, "sanitizer report"));
