@@ -45,6 +45,8 @@ DISPLAY_LINK_SRC := $(DISPLAY_SCAN_SRC) display/link.c
 BENCH_SRC    := $(filter-out core/main.c,$(wildcard core/*.c)) $(wildcard backends/kvm/*.c) \
 	$(wildcard collectors/*.c) $(wildcard vnc/*.c) $(DISPLAY_LINK_SRC) $(XEN_BENCH_SRC)
 STRATEGY_SRC := $(wildcard strategies/*.c)
+# policies/: when to scan and which mechanism is armed (core/policy.h).
+POLICY_SRC   := $(wildcard policies/*.c)
 # The workload catalog (names, options, frame rates: workloads/workload.h) is
 # all run-bench links of the workloads. Their drawing and its library are
 # linked into every runtime that draws: the guest, db-workload, the tests; the
@@ -65,7 +67,7 @@ TEST_LIB_SRC  := $(wildcard tests/lib/*.c)
 FONT_H := $(BUILD)/gen/font8x16.h
 REV_H  := $(BUILD)/gen/revision.h
 
-host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(CATALOG_SRC)) \
+host_objs = $(patsubst %.c,$(1)/%.o,$(BENCH_SRC) $(STRATEGY_SRC) $(POLICY_SRC) $(CATALOG_SRC)) \
 	$(1)/backends/kvm/guest_image.o
 HOST_OBJS := $(call host_objs,$(BUILD)/host)
 ASAN_OBJS := $(call host_objs,$(BUILD)/asan)

@@ -40,6 +40,9 @@ static const char usage_text[] =
 "  --seed N          workload seed (default 1)\n"
 "  --wopt K=V[,K=V]  workload options (see --list; at most 255 characters)\n"
 "  --sopt K=V[,K=V]  strategy options (see --list)\n"
+"  --policy P        when to scan and with which mechanism: fixed (default: a\n"
+"                    round every --rate period), qemu, xen, vmwgfx, auto (see --list)\n"
+"  --popt K=V[,K=V]  policy options (see --list)\n"
 "  --ring-size BYTES dirty ring size per vCPU for dirty-ring strategies (default 65536)\n"
 "  --out FILE        result file ('-' for stdout); default results/NAME.json\n"
 "  --json -          same as --out -\n"
@@ -147,7 +150,7 @@ enum { OPT_DURATION = 256, OPT_WARMUP, OPT_RATE, OPT_RES, OPT_TILE, OPT_SEED, OP
        OPT_PERF_RECORD, OPT_NO_COUNTERS, OPT_QUIET, OPT_LIST, OPT_HELP,
        OPT_VNC, OPT_VNC_NO_CLIENT, OPT_VNC_LISTEN, OPT_VNC_PASSWORD, OPT_VNC_PASSWORD_FILE,
        OPT_VNC_ENCODING, OPT_VNC_DUMP,
-       OPT_BACKEND, OPT_DOMAIN, OPT_WAKE, OPT_MAX_EVENT_RATE, OPT_REPLICA_CHECK };
+       OPT_BACKEND, OPT_DOMAIN, OPT_WAKE, OPT_MAX_EVENT_RATE, OPT_REPLICA_CHECK, OPT_POLICY, OPT_POPT };
 
 static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
@@ -159,6 +162,8 @@ static const struct option long_options[] = {
 	{ "wopt", required_argument, NULL, OPT_WOPT },
 	{ "ring-size", required_argument, NULL, OPT_RING },
 	{ "sopt", required_argument, NULL, OPT_SOPT },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "popt", required_argument, NULL, OPT_POPT },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
 	{ "phase-sweep", required_argument, NULL, OPT_PHASE },
 	{ "replica-check", required_argument, NULL, OPT_REPLICA_CHECK },
@@ -350,6 +355,8 @@ static int parse_one(struct cli *cli, int opt, const char *arg, char *err, size_
 		       (o->dirty_ring_bytes = (uint32_t)u, 0);
 	case OPT_WOPT: o->workload_options = arg; return 0;
 	case OPT_SOPT: o->strategy_options = arg; return 0;
+	case OPT_POLICY: o->policy = arg; return 0;
+	case OPT_POPT: o->policy_options = arg; return 0;
 	case OPT_PHASE:         /* against --rate: check_timing(), once both are known */
 		return parse_double(arg, 0, 3600, &o->phase_sweep_s) ?
 		       bad(err, len, "--phase-sweep %s: want 0 or seconds spanning at least 2 rounds", arg) : 0;

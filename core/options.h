@@ -19,6 +19,8 @@ struct run_options {
 	const char *workload;
 	const char *workload_options;   /* "k=v,k=v" for the workload */
 	const char *strategy_options;   /* "k=v,k=v" for the strategy */
+	const char *policy;             /* --policy: NULL is fixed */
+	const char *policy_options;     /* --popt "k=v,k=v" */
 	double duration_s;
 	double warmup_s;
 	double rate_hz;

@@ -22,6 +22,7 @@ int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_contr
 	hist_init(&o->stats.latency_ns);
 	hist_init(&o->stats.tiles_per_round);
 	hist_init(&o->stats.draw_ns);
+	hist_init(&o->stats.after_idle_ns);
 	o->covered = calloc(words, sizeof(uint64_t));
 	o->pixels = calloc(BITMAP_WORDS((size_t)geo->width * geo->height), sizeof(uint64_t));
 	o->tile_round = calloc(geo->ntiles, sizeof(uint32_t));
@@ -141,6 +142,11 @@ static int read_frames(struct oracle *o)
 		for (uint32_t i = 0; i < p->rect_count; i++)
 			if (rect_tiles(o, &o->rect_ring[(p->rect_first + i) % DB_RECT_RING_LEN], p->tiles))
 				return -1;
+		if (p->rect_count && bitmap_weight(p->tiles, o->geo->ntiles)) {
+			p->after_idle = o->last_change_commit &&
+					cycles_to_ns(o, p->commit - o->last_change_commit) >= (double)ORACLE_IDLE_NS;
+			o->last_change_commit = p->commit;
+		}
 		for (unsigned i = 0; i < ORACLE_HELD; i++)
 			if (o->held[i].used)
 				settle_with(o, &o->held[i], p);
@@ -202,11 +208,23 @@ static void record_latency(struct oracle *o, const struct oracle_frame *f, bool 
 		o->stats.frames_undone++;
 	} else if (end > f->commit) {
 		hist_add(&o->stats.latency_ns, (uint64_t)cycles_to_ns(o, end - f->commit));
+		if (f->after_idle) {
+			uint64_t ns = (uint64_t)cycles_to_ns(o, end - f->commit);
+
+			hist_add(&o->stats.after_idle_ns, ns);
+			if (o->stats.after_idle_kept < ORACLE_AFTER_IDLE_KEPT)
+				o->stats.after_idle_us[o->stats.after_idle_kept++] = (uint32_t)(ns / 1000);
+		}
 	} else {
 		/* The delivering round began after every write of f (the rule) and
 		 * ended in the instant between its last write and its commit stamp. */
 		o->stats.delivered_before_commit++;
 		hist_add(&o->stats.latency_ns, 0);
+		if (f->after_idle) {
+			hist_add(&o->stats.after_idle_ns, 0);
+			if (o->stats.after_idle_kept < ORACLE_AFTER_IDLE_KEPT)
+				o->stats.after_idle_us[o->stats.after_idle_kept++] = 0;
+		}
 	}
 	if (o->on_delivered)
 		o->on_delivered(o->on_delivered_arg, f->commit, any ? delivered : UINT64_MAX);
@@ -265,7 +283,7 @@ static bool hold_frame(struct oracle *o, const struct oracle_frame *f, uint64_t 
 		return false;
 	h->used = true;
 	h->frame = (struct oracle_frame){ .seq = f->seq, .start = f->start, .commit = f->commit,
-		.draw_cycles = f->draw_cycles, .tiles = h->frame.tiles };
+		.draw_cycles = f->draw_cycles, .after_idle = f->after_idle, .tiles = h->frame.tiles };
 	memcpy(h->frame.tiles, f->tiles, words * sizeof(uint64_t));
 	for (size_t w = 0; w < words; w++)
 		h->unsettled[w] = f->tiles[w] & ~o->covered[w];
@@ -412,6 +430,8 @@ static void account_frame(struct oracle *o, const struct oracle_frame *f)
 	uint64_t since = o->prev_commit;
 
 	o->prev_commit = f->commit;
+	if (o->on_frame)
+		o->on_frame(o->on_frame_arg, (uint64_t)cycles_to_ns(o, f->draw_cycles));
 	if (!o->measuring)
 		return;
 	o->stats.frames_measured++;

@@ -68,6 +68,11 @@
 #define ORACLE_PENDING 512
 #define ORACLE_HELD 16          /* frames awaiting later frames (above); more: a miss */
 #define ORACLE_PAUSES 16        /* the latest replica-check pauses, for the exclusions */
+/* A frame with changes after this long without any is a first update after
+ * idle (burst's figure): longer than any workload's own idle tick (idle's
+ * cursor blinks every 0.5 s). */
+#define ORACLE_IDLE_NS 1000000000ull
+#define ORACLE_AFTER_IDLE_KEPT 256     /* each one's latency, in order; more are counted, not listed */
 
 struct oracle_frame {
 	uint64_t seq;
@@ -76,6 +81,7 @@ struct oracle_frame {
 	uint64_t rect_first;
 	uint32_t rect_count;
 	uint32_t dropped_before;
+	bool after_idle;                /* its changes came after ORACLE_IDLE_NS without any */
 	uint64_t *tiles;
 };
 
@@ -117,6 +123,9 @@ struct oracle_stats {
 	struct hist latency_ns;         /* commit to report, measured frames */
 	struct hist tiles_per_round;    /* measured rounds */
 	struct hist draw_ns;            /* guest drawing time per frame */
+	struct hist after_idle_ns;      /* latency of the first update after idle, measured frames */
+	uint32_t after_idle_us[ORACLE_AFTER_IDLE_KEPT];
+	unsigned after_idle_kept;
 };
 
 struct oracle_pause {
@@ -133,6 +142,7 @@ struct oracle {
 	struct oracle_pause pauses[ORACLE_PAUSES];
 	unsigned npauses;
 	uint64_t prev_commit;           /* the last frame accounted */
+	uint64_t last_change_commit;    /* the last frame read that changed anything (host TSC) */
 	bool quiet;                     /* the round being judged counts in no statistic */
 	int64_t tsc_offset;             /* guest TSC - host TSC */
 	uint64_t tsc_khz;
@@ -153,6 +163,9 @@ struct oracle {
 	 * reported its tiles: a content-comparing strategy's copy had them). */
 	void (*on_delivered)(void *arg, uint64_t commit, uint64_t round);
 	void *on_delivered_arg;
+	/* Optional, per frame read (warm-up too): its drawing time, ns. */
+	void (*on_frame)(void *arg, uint64_t draw_ns);
+	void *on_frame_arg;
 };
 
 int oracle_init(struct oracle *o, const struct fb_geometry *geo, struct db_control *control,

@@ -35,13 +35,14 @@ static json_t *run_block(const struct run_state *rs)
 	snprintf(tile, sizeof(tile), "%ux%u", rs->geo.tile_w, rs->geo.tile_h);
 	for (int i = 0; i < o->argc; i++)
 		json_array_append_new(argv, json_string(o->argv[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:I, s:b}}",
-		"strategy", rs->sops->name, "workload", rs->winfo->name, "backend", rs->brun->name,
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:{s:f, s:f, s:f, s:s, s:s, s:i, s:i, s:I, s:s, s:s, s:s, s:I, s:b}}",
+		"strategy", rs->sops->name, "policy", rs->pops->name, "workload", rs->winfo->name, "backend", rs->brun->name,
 		"git_revision", rev, "started_at", rs->started_at, "argv", argv,
 		"options", "duration_s", o->duration_s, "warmup_s", o->warmup_s, "rate_hz", o->rate_hz,
 		"resolution", res, "tile", tile, "tile_cols", (int)rs->geo.cols, "tile_rows", (int)rs->geo.rows,
 		"seed", (json_int_t)o->seed, "workload_options", o->workload_options ? o->workload_options : "",
 		"strategy_options", o->strategy_options ? o->strategy_options : "",
+		"policy_options", o->policy_options ? o->policy_options : "",
 		"dirty_ring_bytes", (json_int_t)o->dirty_ring_bytes, "allow_misses", o->allow_misses);
 }
 
@@ -163,6 +164,30 @@ static json_t *strategy_block(const struct run_state *rs)
 	return obj;
 }
 
+/* The policy's decisions, and the run's cost on one scale: the guest's
+ * drawing time (tracking faults included) plus the host's rounds, per second
+ * of the measured window. The first update after each idle spell of
+ * ORACLE_IDLE_NS or more: its latency, in order (burst's figure). */
+static json_t *policy_block(const struct run_state *rs)
+{
+	const struct oracle_stats *st = &rs->oracle.stats;
+	json_t *obj = policy_report((struct policy *)&rs->policy), *list = json_array();
+	double s = rs->measured_s > 0 ? rs->measured_s : 0;
+	double guest = (double)st->draw_cycles / (double)rs->clock.tsc_khz;     /* ms */
+	double host = (double)rs->policy.host_ns / 1e6;
+
+	for (unsigned i = 0; i < st->after_idle_kept; i++)
+		json_array_append_new(list, json_real(st->after_idle_us[i] / 1e3));
+	json_object_set_new(obj, "cost", json_pack("{s:o, s:o, s:o}",
+		"guest_draw_ms_per_s", result_ratio(guest, s),
+		"host_rounds_ms_per_s", result_ratio(host, s),
+		"total_ms_per_s", result_ratio(guest + host, s)));
+	json_object_set_new(obj, "after_idle", json_pack("{s:f, s:I, s:o, s:o}",
+		"idle_s", ORACLE_IDLE_NS / 1e9, "count", (json_int_t)hist_count(&st->after_idle_ns),
+		"latency_ms", list, "latency_us", hist_to_json(&st->after_idle_ns, 1e-3, false)));
+	return obj;
+}
+
 /* Core's members, then the back end's, then each collector's. */
 json_t *result_build(const struct run_state *rs)
 {
@@ -176,6 +201,8 @@ json_t *result_build(const struct run_state *rs)
 		"replica_check", replica_block(rs),
 		"latency_us", hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true));
 
+	if (r)
+		json_object_set_new(r, "policy", policy_block(rs));
 	if (r && (rs->brun->result((struct run_state *)rs, r) || collectors_json(rs, r))) {
 		json_decref(r);
 		return NULL;

@@ -64,7 +64,14 @@ void run_fill_control(struct run_state *rs, struct db_control *c, uint32_t vram_
 
 const uint8_t *run_tile_source(const struct run_state *rs)
 {
+	if (rs->policy_ready)
+		return policy_tile_source((struct policy *)&rs->policy);
 	return rs->sops->shadow ? rs->sops->shadow((struct strategy *)&rs->strategy) : rs->be->vram;
+}
+
+static void policy_frame(void *arg, uint64_t draw_ns)
+{
+	policy_account_frame(arg, draw_ns);
 }
 
 /* A scan clock exactly in step with the guest's frame clock would put every
@@ -92,6 +99,14 @@ static int init_strategy(struct run_state *rs)
 	if (dirty_set_alloc(&rs->dirty, &rs->geo))
 		return run_fail(rs, EXIT_RUN_FAILED, "out of memory");
 	clock_base_init(&rs->clock, rs->tsc_khz);
+	if (!backend_has(rs->be, rs->pops->needs))
+		return run_fail(rs, EXIT_UNSUPPORTED, "policy %s cannot run on %s: the back end cannot "
+				"write-protect VRAM, or lacks a dirty log or guest page tables it needs",
+				rs->pops->name, rs->brun->name);
+	rs->policy_ready = true;
+	if (policy_init(&rs->policy, rs->pops, &rs->strategy, rs->popt, rs->tsc_khz, rs->period_ns,
+			rs->opt->duration_s, &rs->be->control->phase))
+		return run_fail(rs, EXIT_RUN_FAILED, "policy %s: %s", rs->pops->name, rs->policy.error);
 	return EXIT_OK;
 }
 
@@ -99,9 +114,8 @@ static int init_strategy(struct run_state *rs)
  * and rect rings, then the collectors that attach to a running guest. */
 static int arm(struct run_state *rs)
 {
-	if (strategy_start(&rs->strategy))
-		return run_fail(rs, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name,
-				rs->strategy.error[0] ? rs->strategy.error : rs->be->error);
+	if (policy_start(&rs->policy))
+		return run_fail(rs, EXIT_RUN_FAILED, "starting %s: %s", rs->sops->name, rs->policy.error);
 	rs->strategy_started = true;
 	if (oracle_init(&rs->oracle, &rs->geo, rs->be->control, rs->rect_ring, rs->be->guest_tsc_offset,
 			rs->clock.tsc_khz))
@@ -111,6 +125,8 @@ static int arm(struct run_state *rs)
 	if (replica_init(&rs->replica, &rs->geo, rs->be->vram))
 		return run_fail(rs, EXIT_RUN_FAILED, "out of memory");
 	oracle_set_shadow(&rs->oracle, rs->be->vram, rs->replica.buf);
+	rs->oracle.on_frame = policy_frame;
+	rs->oracle.on_frame_arg = &rs->policy;
 	return collectors_open(rs, COLLECT_ARMED);
 }
 
@@ -144,12 +160,15 @@ int run_scan_round(struct run_state *rs, enum run_round kind)
 	if (!quiet)             /* the guest stands still in a quiet round: nothing to sample */
 		collectors_before_round(rs, measured);
 	announce_round(rs);
+	dirty_set_clear(&rs->dirty, &rs->geo);  /* a tick may take no round */
 	cpu0 = thread_cpu_s();
 	start = clock_tsc();
-	if ((quiet ? strategy_scan_quiet : strategy_scan)(&rs->strategy, &rs->dirty))
-		return run_fail(rs, EXIT_RUN_FAILED, "%s scan failed: %s", rs->sops->name,
-				rs->strategy.error[0] ? rs->strategy.error : rs->be->error);
+	if ((quiet ? policy_scan_quiet : policy_tick)(&rs->policy, &rs->dirty))
+		return run_fail(rs, EXIT_RUN_FAILED, "%s", rs->policy.error);
 	end = clock_tsc();
+	if (!quiet)
+		policy_account_round(&rs->policy, (uint64_t)clock_cycles_to_ns(&rs->clock, (double)(end - start)),
+				     (uint32_t)bitmap_weight(rs->dirty.tiles, rs->geo.ntiles));
 	if (measured) {
 		/* Before the collectors' round: a VNC copy is not the strategy's cost. */
 		rs->strategy_cpu_s += thread_cpu_s() - cpu0;
@@ -172,6 +191,7 @@ static int mark_window(struct run_state *rs, bool start)
 	int status;
 
 	oracle_measure(&rs->oracle, start);
+	policy_measure(&rs->policy, start);
 	if ((status = collectors_window(rs, start)))
 		return status;
 	if (rs->brun->mark)
@@ -310,7 +330,7 @@ static int scan_loop(struct run_state *rs)
 	round_clock_init(rs, &rc, t0);
 	for (;;) {
 		int by_doorbell = wait_round(rs, &rc, measuring);
-		int64_t now = clock_mono_ns();
+		int64_t now = clock_mono_ns(), step;
 		int status;
 
 		if (run_stop_signal)
@@ -335,8 +355,9 @@ static int scan_loop(struct run_state *rs)
 			return status;
 		if (by_doorbell)
 			continue;               /* the timer keeps its own schedule */
-		rc.next += rc.period;
-		for (now = clock_mono_ns(); rc.next <= now; rc.next += rc.period)
+		step = rs->wake == RUN_WAKE_DOORBELL ? rc.period : policy_interval_ns(&rs->policy);
+		rc.next += step;
+		for (now = clock_mono_ns(); rc.next <= now; rc.next += step)
 			rs->overruns++;
 	}
 	/* The guest's time: without the pauses of replica checks. */
@@ -363,7 +384,7 @@ static int finish(struct run_state *rs)
 		return run_fail(rs, EXIT_RUN_FAILED, "the guest's damage ring overflowed: frames were lost");
 	if ((status = collectors_finish(rs)))
 		return status;
-	strategy_stop(&rs->strategy);
+	policy_stop(&rs->policy);
 	rs->strategy_started = false;
 	if (c->target_fps_milli)
 		rs->fps_milli = c->target_fps_milli;
@@ -424,8 +445,17 @@ static int prepare(struct run_state *rs)
 	if (workload_parse_options(rs->winfo, opt->workload_options ? opt->workload_options : "",
 				   &probe, why, sizeof(why)))
 		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);       /* the parser names the workload */
+	rs->pops = policy_find(opt->policy ? opt->policy : "fixed");
+	if (!rs->pops)
+		return run_fail(rs, EXIT_BAD_INPUT, "unknown policy '%s' (see --list)", opt->policy);
+	if (policy_options_parse(rs->pops, opt->policy_options, rs->popt, why, sizeof(why)) ||
+	    policy_check(rs->pops, rs->sops, rs->popt, why, sizeof(why)))
+		return run_fail(rs, EXIT_BAD_INPUT, "%s", why);
+	if (rs->pops->timer_only && opt->wake != RUN_WAKE_DEFAULT && opt->wake != RUN_WAKE_TIMER)
+		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: policy %s takes rounds on its timer alone",
+				opt->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->pops->name);
 	rs->wake = opt->wake != RUN_WAKE_DEFAULT ? opt->wake :
-		   rs->sops->wakes_on_doorbell ? RUN_WAKE_BOTH : RUN_WAKE_TIMER;
+		   rs->sops->wakes_on_doorbell && !rs->pops->timer_only ? RUN_WAKE_BOTH : RUN_WAKE_TIMER;
 	if (rs->wake != RUN_WAKE_TIMER && !rs->sops->wakes_on_doorbell)
 		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: strategy %s rings no doorbell (--list --json: no \"doorbell\" in its needs)",
 				rs->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->sops->name);
@@ -468,7 +498,9 @@ static void teardown(struct run_state *rs)
 	if (rs->brun->halt)
 		rs->brun->halt(rs);
 	if (rs->strategy_started)
-		strategy_stop(&rs->strategy);
+		policy_stop(&rs->policy);
+	if (rs->policy_ready)
+		policy_fini(&rs->policy);
 	strategy_fini(&rs->strategy);
 	dirty_set_free(&rs->dirty);
 	oracle_fini(&rs->oracle);

@@ -18,6 +18,7 @@
 #include "core/histogram.h"
 #include "core/options.h"
 #include "core/oracle.h"
+#include "core/policy.h"
 #include "core/replica.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
@@ -38,6 +39,10 @@ struct run_state {
 	const struct workload_info *winfo;
 	struct fb_geometry geo;
 	struct strategy strategy;
+	const struct policy_ops *pops;          /* --policy (fixed by default) */
+	struct strategy_option_value popt[STRATEGY_MAX_OPTIONS];
+	struct policy policy;                   /* drives the strategy's rounds (core/policy.h) */
+	bool policy_ready;                      /* initialised: fini it */
 	struct clock_base clock;
 	struct oracle oracle;
 	struct replica replica;                 /* the consumer's copy (core/replica.h) */

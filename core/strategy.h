@@ -15,6 +15,7 @@
 
 #include "core/backend.h"
 #include "core/fbgeom.h"
+#include "core/option_table.h"
 #include "core/page_tiles.h"
 
 /* What one scan round found. A page-granular strategy sets pages and
@@ -27,27 +28,6 @@ struct dirty_set {
 };
 
 struct strategy;
-
-enum strategy_option_type {
-	STRATEGY_OPT_INT,       /* a decimal integer in [min, max] */
-	STRATEGY_OPT_ENUM,      /* one of values */
-	STRATEGY_OPT_BOOL,      /* 0 or 1 */
-	STRATEGY_OPT_STRING,    /* any text up to STRATEGY_OPT_STRING_MAX - 1 bytes */
-};
-
-#define STRATEGY_OPT_STRING_MAX 64
-
-/* One option a strategy takes with --sopt; a table ends with a NULL name.
- * The default is written as on the command line and passes the same check
- * as a value given there (strategy_ops_validate checks it). */
-struct strategy_option_spec {
-	const char *name;
-	enum strategy_option_type type;
-	const char *def;
-	long min, max;                  /* STRATEGY_OPT_INT */
-	const char *const *values;      /* STRATEGY_OPT_ENUM: NULL-terminated */
-	const char *help;
-};
 
 struct strategy_ops {
 	const char *name;
@@ -99,14 +79,6 @@ struct strategy_ops {
 	bool wakes_on_doorbell;
 };
 
-#define STRATEGY_MAX_OPTIONS 8
-
-/* The value of options[i], default or given. */
-struct strategy_option_value {
-	long num;                       /* INT and BOOL; ENUM: the index in values */
-	char text[STRATEGY_OPT_STRING_MAX];     /* as written (every type) */
-};
-
 struct strategy {
 	const struct strategy_ops *ops;
 	struct strategy_option_value opt[STRATEGY_MAX_OPTIONS];
@@ -125,7 +97,6 @@ const struct strategy_ops *strategy_find(const char *name);
 /* -1 with a reason when a table lacks a required hook or its option table
  * is malformed (a default that fails its own check, too many options). */
 int strategy_ops_validate(const struct strategy_ops *ops, char *err, size_t len);
-const char *strategy_option_type_name(enum strategy_option_type type);
 
 int strategy_init(struct strategy *s, const struct strategy_ops *ops,
 		  struct backend *be);
