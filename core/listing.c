@@ -10,6 +10,7 @@
 
 #include "core/backend.h"
 #include "core/listing.h"
+#include "core/policy.h"
 #include "core/strategy.h"
 #include "workloads/workload.h"
 #include "include/compiler.h"
@@ -95,11 +96,26 @@ static void workload_range_text(const struct workload_option *o, char *buf, size
 		snprintf(buf + n, len - n, ")");
 }
 
+static void print_policies_text(FILE *to)
+{
+	char range[256];
+
+	fprintf(to, "policies (--policy NAME, options: --popt name=value,...):\n");
+	for (const struct policy_ops *const *p = policy_registry; *p; p++) {
+		fprintf(to, "  %-16s %s\n", (*p)->name, (*p)->description);
+		for (const struct strategy_option_spec *o = (*p)->options; o && o->name; o++) {
+			option_range_text(o, range, sizeof(range));
+			fprintf(to, "  %-16s   %s=%s %s %s\n", "", o->name, o->def ? o->def : "", range, o->help);
+		}
+	}
+}
+
 void listing_print_text(FILE *to)
 {
 	char range[256];
 
 	print_strategies_text(to);
+	print_policies_text(to);
 	fprintf(to, "workloads (options: --wopt name=value,...):\n");
 	for (const struct workload_info *const *w = workload_catalog; *w; w++) {
 		fprintf(to, "  %-16s %s (%.3g fps)\n", (*w)->name, (*w)->description,
@@ -212,17 +228,36 @@ static json_t *workload_json(const struct workload_info *w)
 			 "fps", w->default_fps_milli / 1000.0, "options", options);
 }
 
+/* With its default options: the strategies it drives. */
+static json_t *policy_json(const struct policy_ops *p)
+{
+	json_t *options = json_array(), *applies = json_array();
+	struct strategy_option_value popt[STRATEGY_MAX_OPTIONS];
+	char why[256];
+
+	for (const struct strategy_option_spec *o = p->options; o && o->name; o++)
+		json_array_append_new(options, strategy_option_json(o));
+	if (policy_options_parse(p, NULL, popt, why, sizeof(why)) == 0)
+		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+			if (policy_check(p, *s, popt, why, sizeof(why)) == 0)
+				json_array_append_new(applies, json_string((*s)->name));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", p->name, "description", p->description,
+			 "needs", needs_json(p->needs), "strategies", applies, "options", options);
+}
+
 json_t *listing_json(const struct run_options *opt)
 {
-	json_t *strategies = json_array(), *workloads = json_array();
+	json_t *strategies = json_array(), *workloads = json_array(), *policies = json_array();
 
 	for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
 		json_array_append_new(strategies, strategy_json(opt, *s));
+	for (const struct policy_ops *const *p = policy_registry; *p; p++)
+		json_array_append_new(policies, policy_json(*p));
 	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		json_array_append_new(workloads, workload_json(*w));
-	return json_pack("{s:s, s:s, s:o, s:o}", "schema", LISTING_SCHEMA,
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "schema", LISTING_SCHEMA,
 			 "backend", opt->backend == RUN_BACKEND_XEN ? "xen" : "kvm",
-			 "strategies", strategies, "workloads", workloads);
+			 "strategies", strategies, "policies", policies, "workloads", workloads);
 }
 
 int listing_print(const struct run_options *opt, bool json, FILE *to)

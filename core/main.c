@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/policy.h"
 #include "core/cli.h"
 #include "core/json_path.h"
 #include "core/listing.h"
@@ -190,7 +191,12 @@ static int result_path(const struct run_options *opt, char *path, size_t len, ch
 	} else {
 		if ((status = outpath_check_dir(what, opt->results_dir, err, errlen)))
 			return status;
-		if (result_default_path(path, len, opt->results_dir, opt->strategy, opt->workload,
+		char name[160];
+
+		/* A policy other than fixed is in the name: strategy@policy. */
+		snprintf(name, sizeof(name), "%.60s%s%.60s", opt->strategy, opt->policy && strcmp(opt->policy, "fixed") ? "@" : "",
+			 opt->policy && strcmp(opt->policy, "fixed") ? opt->policy : "");
+		if (result_default_path(path, len, opt->results_dir, name, opt->workload,
 					opt->width, opt->height)) {
 			snprintf(err, errlen, "%s: a result's path in it would be longer than PATH_MAX (%d)",
 				 what, PATH_MAX);
@@ -239,7 +245,21 @@ static int run_and_write(struct run_options *opt)
 	return EXIT_OK;
 }
 
-static size_t count_names(const char *want, bool strategies)
+/* In "all": a strategy the --policy drives (a bad policy or --popt is
+ * refused by the first run, so it keeps every strategy), and a workload
+ * that needs no file (trace needs its file). */
+static bool in_all_strategies(const struct run_options *base, const struct strategy_ops *s)
+{
+	const struct policy_ops *p = policy_find(base->policy ? base->policy : "fixed");
+	struct strategy_option_value popt[STRATEGY_MAX_OPTIONS];
+	char why[256];
+
+	if (!p || policy_options_parse(p, base->policy_options, popt, why, sizeof(why)))
+		return true;
+	return policy_check(p, s, popt, why, sizeof(why)) == 0;
+}
+
+static size_t count_names(const struct run_options *base, const char *want, bool strategies)
 {
 	size_t n = 0;
 
@@ -247,19 +267,23 @@ static size_t count_names(const char *want, bool strategies)
 		return 1;
 	if (strategies)
 		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
-			n++;
+			n += in_all_strategies(base, *s);
 	else
 		for (const struct workload_info *const *w = workload_catalog; *w; w++)
-			n += !(*w)->needs_file;         /* trace needs its file: not part of "all" */
+			n += !(*w)->needs_file;
 	return n;
 }
 
-static const char *name_at(const char *want, bool strategies, size_t i)
+static const char *name_at(const struct run_options *base, const char *want, bool strategies, size_t i)
 {
 	if (strcmp(want, "all"))
 		return want;
-	if (strategies)
-		return strategy_registry[i]->name;
+	if (strategies) {
+		for (const struct strategy_ops *const *s = strategy_registry; *s; s++)
+			if (in_all_strategies(base, *s) && i-- == 0)
+				return (*s)->name;
+		return NULL;
+	}
 	for (const struct workload_info *const *w = workload_catalog; *w; w++)
 		if (!(*w)->needs_file && i-- == 0)
 			return (*w)->name;
@@ -270,7 +294,7 @@ static const char *name_at(const char *want, bool strategies, size_t i)
  * stop the others, but the exit status reports it. */
 static int run_matrix(struct run_options *base)
 {
-	size_t ns = count_names(base->strategy, true), nw = count_names(base->workload, false);
+	size_t ns = count_names(base, base->strategy, true), nw = count_names(base, base->workload, false);
 	size_t total = ns * nw, done = 0, failed = 0;
 	time_t t0 = time(NULL);
 	int worst = EXIT_OK;
@@ -290,8 +314,8 @@ static int run_matrix(struct run_options *base)
 			struct run_options opt = *base;
 			int status;
 
-			opt.strategy = name_at(base->strategy, true, s);
-			opt.workload = name_at(base->workload, false, w);
+			opt.strategy = name_at(base, base->strategy, true, s);
+			opt.workload = name_at(base, base->workload, false, w);
 			if (run_stop_signal)    /* arrived after the last run wrote its result */
 				return die_of_signal(&opt);
 			if (isatty(STDERR_FILENO) || !base->quiet)

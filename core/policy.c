@@ -49,6 +49,10 @@ int policy_check(const struct policy_ops *ops, const struct strategy_ops *sops,
 {
 	char why[200];
 
+	if (ops->options_ok && !ops->options_ok(popt, why, sizeof(why))) {
+		snprintf(err, len, "policy %s: %s", ops->name, why);
+		return -1;
+	}
 	if (ops->applies && !ops->applies(sops, popt, why, sizeof(why))) {
 		snprintf(err, len, "policy %s does not apply to strategy %s: %s", ops->name, sops->name, why);
 		return -1;

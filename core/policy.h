@@ -37,6 +37,9 @@ struct policy_ops {
 	/* Doorbell rounds are not its rounds: the run's timer alone starts them
 	 * (QEMU's refresh timer sends what a guest flush marked). */
 	bool timer_only;
+	/* Optional: false with the reason when the options contradict each
+	 * other (exit 2). */
+	bool (*options_ok)(const struct strategy_option_value *popt, char *why, size_t len);
 	/* Optional: false with the reason when the policy cannot drive this
 	 * strategy (exit 2). popt: the parsed --popt. */
 	bool (*applies)(const struct strategy_ops *sops, const struct strategy_option_value *popt,
