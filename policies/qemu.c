@@ -55,13 +55,17 @@ static int qemu_init(struct policy *p)
 	q->base = policy_opt_int(p, "base_ms");
 	q->inc = policy_opt_int(p, "inc_ms");
 	q->max = policy_opt_int(p, "max_ms");
-	if (q->max < q->base) {
-		snprintf(p->error, sizeof(p->error), "policy qemu: max_ms=%lld is below base_ms=%lld",
-			 (long long)q->max, (long long)q->base);
-		return -1;
-	}
 	q->interval_ms = q->base;
 	return 0;
+}
+
+/* popt in the table's order: base_ms, inc_ms, max_ms. */
+static bool qemu_options_ok(const struct strategy_option_value *popt, char *why, size_t len)
+{
+	if (popt[2].num >= popt[0].num)
+		return true;
+	snprintf(why, len, "max_ms=%ld is below base_ms=%ld", popt[2].num, popt[0].num);
+	return false;
 }
 
 static int qemu_tick(struct policy *p, struct dirty_set *out)
@@ -112,6 +116,7 @@ const struct policy_ops policy_qemu = {
 		       "halved when one found something",
 	.options = qemu_options,
 	.timer_only = true,
+	.options_ok = qemu_options_ok,
 	.init = qemu_init,
 	.tick = qemu_tick,
 	.interval_ns = qemu_interval,
