@@ -121,6 +121,7 @@ struct oracle_stats {
 	uint64_t draw_cycles;           /* guest cycles drawing, measured frames */
 	uint64_t dropped;               /* deadlines the guest skipped, measured frames */
 	struct hist latency_ns;         /* commit to report, measured frames */
+	struct hist latency_from_start_ns; /* the same from the frame's start (see oracle.c) */
 	struct hist tiles_per_round;    /* measured rounds */
 	struct hist draw_ns;            /* guest drawing time per frame */
 	struct hist after_idle_ns;      /* latency of the first update after idle, measured frames */

@@ -202,6 +202,9 @@ json_t *result_build(const struct run_state *rs)
 		"latency_us", hist_to_json(&rs->oracle.stats.latency_ns, 1e-3, true));
 
 	if (r)
+		json_object_set_new(r, "latency_from_start_us", hist_to_json(&rs->oracle.stats.latency_from_start_ns, 1e-3, false));
+
+	if (r)
 		json_object_set_new(r, "policy", policy_block(rs));
 	if (r && (rs->brun->result((struct run_state *)rs, r) || collectors_json(rs, r))) {
 		json_decref(r);

@@ -38,7 +38,7 @@ static const struct schema_field core_required[] = {
 	{ "replica_check.checks_skipped", SCHEMA_INT }, { "replica_check.tiles_mismatched", SCHEMA_INT },
 	{ "replica_check.verdict", SCHEMA_STR }, { "replica_check.paused_ms", SCHEMA_NUM },
 	{ "replica_check.check_time_us", SCHEMA_HIST }, { "replica_check.frames_paused", SCHEMA_INT },
-	{ "latency_us", SCHEMA_HIST },
+	{ "latency_us", SCHEMA_HIST }, { "latency_from_start_us", SCHEMA_HIST },
 	{ "run.policy", SCHEMA_STR }, { "policy.name", SCHEMA_STR }, { "policy.mode_s", SCHEMA_OBJ },
 	{ "policy.switches", SCHEMA_ARR }, { "policy.cost.total_ms_per_s", SCHEMA_NUM_OR_NULL },
 	{ "policy.cost.guest_draw_ms_per_s", SCHEMA_NUM_OR_NULL }, { "policy.cost.host_rounds_ms_per_s", SCHEMA_NUM_OR_NULL },
