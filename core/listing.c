@@ -110,6 +110,17 @@ static void print_policies_text(FILE *to)
 	}
 }
 
+/* "phases: 0=idle 1=burst": what db_control.phase says while it runs */
+static void print_phases_text(FILE *to, const struct workload_info *w)
+{
+	if (!w->phase_names)
+		return;
+	fprintf(to, "  %-16s   phases:", "");
+	for (const char *const *p = w->phase_names; *p; p++)
+		fprintf(to, " %zu=%s", (size_t)(p - w->phase_names), *p);
+	fputc('\n', to);
+}
+
 void listing_print_text(FILE *to)
 {
 	char range[256];
@@ -128,6 +139,7 @@ void listing_print_text(FILE *to)
 			workload_range_text(o, range, sizeof(range));
 			fprintf(to, "  %-16s   %s=%lld %s %s\n", "", o->name, (long long)o->value, range, o->help);
 		}
+		print_phases_text(to, *w);
 	}
 }
 
@@ -222,10 +234,19 @@ static json_t *workload_json(const struct workload_info *w)
 {
 	json_t *options = json_array();
 
+	json_t *j, *phases;
+
 	for (const struct workload_option *o = w->options; o->name; o++)
 		json_array_append_new(options, workload_option_json(o));
-	return json_pack("{s:s, s:s, s:f, s:o}", "name", w->name, "description", w->description,
-			 "fps", w->default_fps_milli / 1000.0, "options", options);
+	j = json_pack("{s:s, s:s, s:f, s:o}", "name", w->name, "description", w->description,
+		      "fps", w->default_fps_milli / 1000.0, "options", options);
+	if (j && w->phase_names) {      /* by db_control.phase; absent: one phase */
+		phases = json_array();
+		for (const char *const *p = w->phase_names; *p; p++)
+			json_array_append_new(phases, json_string(*p));
+		json_object_set_new(j, "phases", phases);
+	}
+	return j;
 }
 
 /* With its default options: the strategies it drives. */

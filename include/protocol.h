@@ -347,7 +347,9 @@ struct db_control {
 	volatile uint64_t rects_published;  /* guest's head in the rect ring */
 	volatile uint32_t drawing;      /* 1 from a frame's begin to its commit: a back end that
 					 * stops the guest anywhere (Xen) waits for 0 (core/replica.h) */
-	volatile uint32_t phase;       /* the workload's current phase (mixed, burst: workload-defined); 0: one */
+	volatile uint32_t phase;        /* the workload's current phase, an index into its
+					 * catalog entry's phase_names (workloads/workload.h);
+					 * 0 for single-phase workloads */
 	uint64_t frames_dropped;        /* deadlines missed (frames asked for, not drawn) */
 	struct db_ucall ucall;
 	char message[512];              /* PRINT and ABORT text */

@@ -118,6 +118,44 @@ const struct workload_info workload_typing = {
 	},
 };
 
+/* Two workloads whose activity changes, for scan policies (issue 17): each
+ * tells the host its phase (rt_set_phase, db_control.phase). */
+const struct workload_info workload_burst = {
+	.name = "burst",
+	.description = "true idle (not a pixel drawn) for idle_ms, then a burst of burst_ms: "
+		       "a window opens and someone types into it; over and over",
+	.default_fps_milli = 60000,
+	.phase_names = (const char *const[]){ "idle", "burst", NULL },
+	.options = {
+		{ .name = "idle_ms", .value = 3000, .min = 100, .max = 600000,
+		  .help = "idle spell in ms: frames with no damage at all" },
+		{ .name = "burst_ms", .value = 1000, .min = 16, .max = 60000,
+		  .help = "burst in ms after each idle spell" },
+		{ .name = "window", .value = 1, .min = 0, .max = 1,
+		  .help = "1: a burst opens a window (800x600, clamped) and types into it; "
+			  "0: typing into a note only, its first key on the burst's first frame" },
+		{ .name = "fps", .value = 60, .min = 1, .max = 240,
+		  .help = "frames per second" },
+		{ .name = NULL },
+	},
+};
+
+const struct workload_info workload_mixed = {
+	.name = "mixed",
+	.description = "phase_ms each of idle, typing, scrolling, video, drag and idle again, "
+		       "repeated; each drawn by its own workload at its own frame rate",
+	.default_fps_milli = 60000,
+	.phase_names = (const char *const[]){ "idle", "typing", "scrolling", "video", "drag",
+					      "idle-end", NULL },
+	.options = {
+		{ .name = "phase_ms", .value = 3000, .min = 200, .max = 600000,
+		  .help = "length of each phase in ms" },
+		{ .name = "fps", .value = 60, .min = 1, .max = 240,
+		  .help = "frames per second (a phase's workload draws at its own rate, up to this)" },
+		{ .name = NULL },
+	},
+};
+
 /* The replay runs at the recorder's tick rate (tools/record: 60 Hz) and
  * draws every trace frame whose time has come; the file is checked and
  * loaded by the host (core/trace_file.c, docs/TRACE.md). */
@@ -142,6 +180,8 @@ const struct workload_info *const workload_catalog[] = {
 	&workload_sparse,
 	&workload_scrolling,
 	&workload_typing,
+	&workload_burst,
+	&workload_mixed,
 	&workload_trace,
 	NULL,
 };

@@ -13,6 +13,8 @@ extern const struct workload_draw workload_drag_draw;
 extern const struct workload_draw workload_sparse_draw;
 extern const struct workload_draw workload_scrolling_draw;
 extern const struct workload_draw workload_typing_draw;
+extern const struct workload_draw workload_burst_draw;
+extern const struct workload_draw workload_mixed_draw;
 extern const struct workload_draw workload_trace_draw;
 
 /* The drawing of every workload in the catalog. */
@@ -24,6 +26,8 @@ static const struct workload_draw *const workload_draws[] = {
 	&workload_sparse_draw,
 	&workload_scrolling_draw,
 	&workload_typing_draw,
+	&workload_burst_draw,
+	&workload_mixed_draw,
 	&workload_trace_draw,
 	NULL,
 };

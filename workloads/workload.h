@@ -69,6 +69,10 @@ struct workload_info {
 	/* It replays a file the host loads (trace): runs only where a runtime
 	 * loads it, so loops over "every workload" with default options skip it. */
 	bool needs_file;
+	/* A workload whose activity changes (burst, mixed): its phases' names,
+	 * NULL-terminated, indexed by what it passes to rt_set_phase(), so the
+	 * host can name them; NULL for a single-phase workload (phase 0). */
+	const char *const *phase_names;
 	/* Options with their defaults and ranges; the name list ends with a NULL name. */
 	struct workload_option options[WORKLOAD_MAX_OPTIONS];
 };

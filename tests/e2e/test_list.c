@@ -117,11 +117,28 @@ static void check_workload_rules(const struct workload_option *o, const json_t *
 	assert_true(o->frames_apart ? json_integer_value(apart) == o->frames_apart : apart == NULL);
 }
 
+/* Phases by their db_control.phase index, present only where there are several. */
+static void check_phases(const struct workload_info *ops, const json_t *w)
+{
+	const json_t *phases = json_object_get(w, "phases");
+	size_t n = 0;
+
+	if (!ops->phase_names) {
+		assert_null(phases);
+		return;
+	}
+	for (; ops->phase_names[n]; n++)
+		assert_string_equal(json_string_value(json_array_get(phases, n)), ops->phase_names[n]);
+	assert_int_equal(json_array_size(phases), n);
+	assert_true(n >= 2);
+}
+
 static void check_workload(const struct workload_info *ops, const json_t *w)
 {
 	const json_t *options = json_object_get(w, "options");
 	size_t n = 0;
 
+	check_phases(ops, w);
 	assert_true(json_real_value(json_object_get(w, "fps")) == ops->default_fps_milli / 1000.0);
 	for (const struct workload_option *o = ops->options; o->name; o++, n++) {
 		const json_t *j = json_array_get(options, n);
@@ -216,6 +233,7 @@ static void test_text_names(void **state)
 	/* The real rules, not a range that lets 25 through to the guest. */
 	assert_non_null(strstr(out, " fps=30 (24|30|60) "));
 	assert_non_null(strstr(out, " cps=8 (1..100, at most fps/2) "));
+	assert_non_null(strstr(out, " phases: 0=idle 1=burst\n"));
 	/* The catalog has both kinds of rule (else the JSON checks test nothing). */
 	assert_int_equal(workload_find("video")->options[2].nvalues, 3);
 	assert_int_equal(workload_find("typing")->options[0].frames_apart, 2);

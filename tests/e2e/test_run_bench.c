@@ -181,6 +181,8 @@ int main(void)
 
 			if ((*w)->needs_file)   /* trace: tests/e2e/test_trace.c, with each shipped trace */
 				continue;
+			if ((*w)->phase_names)  /* burst, mixed: tests/e2e/test_phases.c, with short phases */
+				continue;
 			p->strategy = (*s)->name;
 			p->workload = (*w)->name;
 			snprintf(names[n], sizeof(names[n]), "run_clean(%s, %s)", p->strategy, p->workload);

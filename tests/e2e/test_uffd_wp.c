@@ -413,7 +413,8 @@ int main(void)
 
 	for (size_t s = 0; s < sizeof(sopts) / sizeof(sopts[0]); s++)
 		for (size_t w = 0; workload_catalog[w] && nc < MAX_CASES - 2; w++)
-			if (!workload_catalog[w]->needs_file)   /* trace: tests/e2e/test_trace.c */
+			if (!workload_catalog[w]->needs_file &&   /* trace: tests/e2e/test_trace.c */
+			    !workload_catalog[w]->phase_names)    /* burst, mixed: tests/e2e/test_phases.c */
 				configs[nc++] = (struct config){ sopts[s], workload_catalog[w]->name };
 	/* A one-region result vector: every scan resumes at walk_end. */
 	configs[nc++] = (struct config){ "vec=1", "scrolling" };

@@ -456,6 +456,27 @@ static void test_damage_text_variants(void **state)
 	damage_case(typing, 100, 60, false, NULL, check_no_pixel_revert, 0);
 }
 
+/* burst and mixed change only after seconds with their defaults (the loop
+ * above sees burst's first idle spell and mixed's first phase): short
+ * phases here, so that windows open and close, keys come several to a slow
+ * frame, and every phase starts and comes back (tests/unit/
+ * test_workload_phases.c checks what the phases do). */
+static void test_damage_phase_variants(void **state)
+{
+	const struct workload_info *burst = workload_find("burst");
+	const struct workload_info *mixed = workload_find("mixed");
+	(void)state;
+	assert_non_null(burst);
+	assert_non_null(mixed);
+	damage_case(burst, 1920, 1080, false, "idle_ms=100,burst_ms=300", NULL, 0);
+	damage_case(burst, 640, 480, true, "idle_ms=100,burst_ms=16", NULL, 0);
+	damage_case(burst, 1000, 600, false, "idle_ms=100,burst_ms=200,window=0,fps=10", NULL, 0);
+	damage_case(burst, 100, 60, false, "idle_ms=100,burst_ms=100", NULL, 0);
+	damage_case(mixed, 1000, 600, false, "phase_ms=200", NULL, 0);
+	damage_case(mixed, 640, 480, true, "phase_ms=200,fps=30", NULL, 0);
+	damage_case(mixed, 100, 60, false, "phase_ms=200", NULL, 0);
+}
+
 /* --- determinism --------------------------------------------------------- */
 
 static uint32_t *render_copy(const struct workload_info *ops, uint32_t w, uint32_t h,
@@ -749,6 +770,7 @@ int main(void)
 		cmocka_unit_test_setup(test_damage_exact_all_workloads, rt_linux_reset_setup),
 		cmocka_unit_test_setup(test_damage_idle_variants, rt_linux_reset_setup),
 		cmocka_unit_test_setup(test_damage_text_variants, rt_linux_reset_setup),
+		cmocka_unit_test_setup(test_damage_phase_variants, rt_linux_reset_setup),
 		cmocka_unit_test_setup(test_determinism, rt_linux_reset_setup),
 	};
 	return cmocka_run_group_tests_name("workloads", tests, NULL, NULL);

@@ -106,6 +106,11 @@ void rt_frame_commit(uint32_t dropped_before)
 	pv_answer(pvfront_poll());
 }
 
+void rt_set_phase(uint32_t phase)
+{
+	control->phase = phase;
+}
+
 void *rt_alloc(size_t bytes)
 {
 	uint64_t p = (heap_next + 63) & ~63ull;

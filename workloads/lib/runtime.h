@@ -27,6 +27,11 @@ void rt_frame_begin(void);
 void rt_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h);
 void rt_frame_commit(uint32_t dropped_before);
 
+/* The phase a workload whose activity changes is in (an index into its
+ * catalog entry's phase_names), for the host to read while it runs: the
+ * micro-VM's and the Xen domU's runtimes write db_control.phase. */
+void rt_set_phase(uint32_t phase);
+
 void *rt_alloc(size_t bytes);   /* bump allocator: never freed */
 void rt_print(const char *msg);
 _Noreturn void rt_abort(const char *msg, const char *file, int line);

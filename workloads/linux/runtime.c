@@ -23,6 +23,8 @@ static uint64_t rt_linux_virtual_tsc;
 static uint64_t rt_linux_khz_override;
 static uint64_t rt_linux_khz_measured;
 static void (*rt_linux_sleeper)(uint64_t tsc);
+static uint32_t rt_linux_phase_now;
+static void (*rt_linux_on_phase)(uint32_t phase);
 
 /* --- time --------------------------------------------------------------- */
 
@@ -143,6 +145,23 @@ void rt_frame_commit(uint32_t dropped_before)
 		rt_linux_sink.frame_commit(rt_linux_sink.arg, rt_tsc(), dropped_before);
 }
 
+void rt_set_phase(uint32_t phase)
+{
+	rt_linux_phase_now = phase;
+	if (rt_linux_on_phase)
+		rt_linux_on_phase(phase);
+}
+
+uint32_t rt_linux_phase(void)
+{
+	return rt_linux_phase_now;
+}
+
+void rt_linux_set_phase_listener(void (*on_phase)(uint32_t phase))
+{
+	rt_linux_on_phase = on_phase;
+}
+
 /* --- memory and messages ------------------------------------------------ */
 
 /* Every block is on this list, so rt_linux_free_all() can release it and
@@ -223,6 +242,8 @@ void rt_linux_reset(void)
 	rt_linux_set_tsc_khz(0);
 	rt_linux_set_sleeper(NULL);
 	rt_linux_in_frame = false;
+	rt_linux_phase_now = 0;
+	rt_linux_set_phase_listener(NULL);
 	rt_linux_free_all();
 }
 

@@ -32,6 +32,12 @@ void rt_linux_set_tsc_khz(uint64_t khz);
 void rt_linux_set_virtual_clock(bool on);
 void rt_linux_advance_virtual_clock(uint64_t cycles);
 
+/* The phase the workload last set with rt_set_phase() (0 until it does, and
+ * after rt_linux_reset()), and a function called with each one set (NULL:
+ * none), for a runner with a control page to publish it in (Xen's). */
+uint32_t rt_linux_phase(void);
+void rt_linux_set_phase_listener(void (*on_phase)(uint32_t phase));
+
 /* Replace rt_sleep_until() on the real clock (NULL: back to clock_nanosleep),
  * for a runner whose sleep must also end on an event (Xen pvbitmap's kick). */
 void rt_linux_set_sleeper(void (*sleep_until)(uint64_t tsc));

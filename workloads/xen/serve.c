@@ -113,6 +113,11 @@ static void dbx_frame_commit(void *arg, uint64_t tsc, uint32_t dropped_before)
 	xen_guest_pv_poll();
 }
 
+static void dbx_phase(uint32_t phase)
+{
+	R.control->phase = phase;
+}
+
 static bool dbx_should_stop(void)
 {
 	return R.control->stop != 0;
@@ -167,6 +172,7 @@ static int dbx_serve_one(void)
 	c->fb_gva = (uint64_t)(uintptr_t)ctx.fb.pixels;   /* our virtual address: ptebits walks to it */
 	c->fb_len = (uint64_t)c->stride * c->height;
 	rt_linux_set_sink(&sink);
+	rt_linux_set_phase_listener(dbx_phase);
 	barrier();
 	R.share->state = DBX_READY;
 	for (uint64_t until = dbx_mono_ns() + 30000000000ull; R.share->go != R.share->served;) {
@@ -174,6 +180,7 @@ static int dbx_serve_one(void)
 
 		if (dbx_mono_ns() > until || c->stop) {
 			rt_linux_set_sink(NULL);
+			rt_linux_set_phase_listener(NULL);
 			xen_guest_pv_stop();
 			return dbx_fail("dom0 did not say go within 30 s");
 		}
@@ -181,6 +188,7 @@ static int dbx_serve_one(void)
 	}
 	int rc = workload_run(draw, &ctx, dbx_should_stop, &stats);
 	rt_linux_set_sink(NULL);
+	rt_linux_set_phase_listener(NULL);
 	xen_guest_pv_stop();
 	rt_linux_free_all();
 	if (rc)
