@@ -37,6 +37,7 @@
 #include "core/policy.h"
 
 enum { AUTO_TRACK, AUTO_COMPARE, AUTO_ASLEEP };
+#define AUTO_SETTLE_MAX 32
 enum auto_probe { AUTO_STEADY, AUTO_PROBE_FIRST, AUTO_PROBE_SECOND };
 
 struct auto_state {
@@ -45,7 +46,10 @@ struct auto_state {
 	double sleep_cost_ns;           /* protect + wake, measured */
 	double switch_cost_ns[2];       /* into track, into compare (measured at start, then per switch) */
 	double empty_cost_ns;           /* rounds found nothing since the last change: their cost */
-	double level, decided_level;    /* tiles per round (EWMA); at the last decision */
+	unsigned empty_rounds;          /* ... and how many in a row */
+	double level, decided_level;    /* tiles per round (window_level); at the last decision */
+	double probe_level;             /* the level at the end of a probe's first window */
+	unsigned recent_tiles[AUTO_SETTLE_MAX], nrecent;
 	unsigned settle_count;
 	enum auto_probe probe;
 	uint64_t probe_end_ns, probe_t0_ns, probe_host0, probe_guest0;
@@ -53,7 +57,7 @@ struct auto_state {
 	unsigned probe_first;
 	uint64_t recent_t0_ns, recent_guest0;
 	double recent_guest_per_s;      /* guest drawing ns per s, over the last ~probe_ms */
-	bool recent_valid;              /* one such window has passed */
+	uint64_t recent_span_ns;        /* how long it has been smoothed */
 	long probe_ms, change, settle;
 	uint64_t probes, probe_kept, probe_switched, empty_switches, gated;
 };
@@ -63,12 +67,12 @@ static const char *const auto_compares[] = { "memcmp", "memhash", NULL };
 static const struct strategy_option_spec auto_options[] = {
 	{ .name = "compare", .type = STRATEGY_OPT_ENUM, .def = "memcmp", .values = auto_compares,
 	  .help = "the content compare used at high page rates" },
-	{ .name = "probe_ms", .type = STRATEGY_OPT_INT, .def = "250", .min = 20, .max = 10000,
+	{ .name = "probe_ms", .type = STRATEGY_OPT_INT, .def = "150", .min = 20, .max = 10000,
 	  .help = "how long each mechanism is measured when the activity changes" },
 	{ .name = "change", .type = STRATEGY_OPT_INT, .def = "3", .min = 2, .max = 1000,
 	  .help = "a level this many times above or below the last decision's is a change" },
-	{ .name = "settle", .type = STRATEGY_OPT_INT, .def = "5", .min = 1, .max = 1000,
-	  .help = "rounds a changed level must hold before auto probes" },
+	{ .name = "settle", .type = STRATEGY_OPT_INT, .def = "5", .min = 1, .max = AUTO_SETTLE_MAX,
+	  .help = "rounds the level is averaged over, the largest left out (a window opening is not a level)" },
 	{ .name = NULL },
 };
 
@@ -151,6 +155,7 @@ static int switch_to(struct policy *p, struct auto_state *a, unsigned mech, stru
 		return -1;
 	a->switch_cost_ns[mech_mode(a, mech)] = (double)(policy_now_ns() - t0);
 	a->empty_cost_ns = 0;
+	a->empty_rounds = 0;
 	policy_set_mode(p, mech_mode(a, mech));
 	return 0;
 }
@@ -179,6 +184,7 @@ static int probe_step(struct policy *p, struct auto_state *a, uint64_t now, stru
 		return 0;
 	if (a->probe == AUTO_PROBE_FIRST) {
 		a->probe_cost[0] = cost_per_s(p, a, now);
+		a->probe_level = a->level;
 		a->probe = AUTO_PROBE_SECOND;
 		if (policy_scan(p, out) || switch_to(p, a, other, out))
 			return -1;
@@ -193,22 +199,26 @@ static int probe_step(struct policy *p, struct auto_state *a, uint64_t now, stru
 	/* The second is kept unless the first was cheaper by 5 %: a switch back costs too. */
 	if (a->probe_cost[0] < 0.95 * a->probe_cost[1]) {
 		a->probe_kept++;
+		a->decided_level = a->probe_level;      /* the level as the kept mechanism sees it */
 		return switch_to(p, a, a->probe_first, out) ? -1 : 1;
 	}
 	a->probe_switched++;
 	return 1;
 }
 
+/* The guest's drawing time per second, smoothed over about probe_ms. */
 static void track_recent(struct policy *p, struct auto_state *a, uint64_t now)
 {
-	double dt = (double)(now - a->recent_t0_ns);
+	double dt = (double)(now - a->recent_t0_ns), tau = (double)a->probe_ms * 1e6, w;
 
-	if (dt < (double)a->probe_ms * 1e6)
+	if (dt <= 0)
 		return;
-	a->recent_guest_per_s = (double)(p->guest_ns_all - a->recent_guest0) / dt * 1e9;
-	a->recent_valid = true;
+	w = dt >= tau ? 1.0 : dt / tau;
+	a->recent_guest_per_s = (1 - w) * a->recent_guest_per_s +
+				w * (double)(p->guest_ns_all - a->recent_guest0) / dt * 1e9;
 	a->recent_t0_ns = now;
 	a->recent_guest0 = p->guest_ns_all;
+	a->recent_span_ns += (uint64_t)dt;
 }
 
 /* A level that holds at a new value: probe (or, from track below the gate,
@@ -219,18 +229,39 @@ static void maybe_probe(struct policy *p, struct auto_state *a, uint64_t now)
 	bool changed = ref <= 0 ? lvl >= 1 : lvl > ref * (double)a->change || lvl * (double)a->change < ref;
 
 	a->settle_count = changed ? a->settle_count + 1 : 0;
-	if (a->probe != AUTO_STEADY || a->settle_count < (unsigned)a->settle || !a->recent_valid)
+	if (a->probe != AUTO_STEADY || !changed ||
+	    a->recent_span_ns < (uint64_t)a->probe_ms * 1000000ull)
 		return;
-	a->settle_count = 0;
+	/* Below the gate compare cannot win: stay, and look again next round
+	 * (the level stays "changed" until the drawing passes the gate or the
+	 * level comes back). */
 	if (p->current == 0 && a->recent_guest_per_s < a->compare_round_ns * 1e9 / (double)p->period_ns) {
-		a->gated++;
-		a->decided_level = lvl;
+		a->gated += a->settle_count == 1;
 		return;
 	}
+	a->settle_count = 0;
 	a->probes++;
 	a->probe = AUTO_PROBE_FIRST;
 	a->probe_first = p->current;
 	probe_window(p, a, now);
+}
+
+/* Tiles per round over the last settle rounds, the largest left out: a
+ * window opening (one round) is not a level, and a 30 fps video scanned at
+ * 60 Hz (a full round, an empty one) is half its frame's tiles. */
+static double window_level(struct auto_state *a, unsigned tiles)
+{
+	unsigned n, max = 0;
+	double sum = 0;
+
+	a->recent_tiles[a->nrecent++ % (unsigned)a->settle] = tiles;
+	n = a->nrecent < (unsigned)a->settle ? a->nrecent : (unsigned)a->settle;
+	for (unsigned i = 0; i < n; i++) {
+		sum += a->recent_tiles[i];
+		if (a->recent_tiles[i] > max)
+			max = a->recent_tiles[i];
+	}
+	return n > 1 ? (sum - max) / (n - 1) : sum;
 }
 
 static int auto_tick(struct policy *p, struct dirty_set *out)
@@ -249,11 +280,12 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 		return -1;
 	t1 = policy_now_ns();
 	tiles = out->full ? p->geo->ntiles : (unsigned)bitmap_weight(out->tiles, p->geo->ntiles);
-	a->level = 0.8 * a->level + 0.2 * tiles;
+	a->level = window_level(a, tiles);
 	if (p->current == a->compare && tiles == 0)
 		a->compare_round_ns = 0.9 * a->compare_round_ns + 0.1 * (double)(t1 - t0);
 	if (tiles) {
 		a->empty_cost_ns = 0;
+		a->empty_rounds = 0;
 		maybe_probe(p, a, t1);
 		return 0;
 	}
@@ -262,8 +294,11 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 	if (p->current == a->compare) {
 		/* Rent: what an empty compare round costs beyond a tracker's
 		 * (about nothing); buy: the way to track and back. */
+		/* and never within a frame gap: settle empty rounds in a row (a
+		 * 24 fps video leaves at most two at 60 Hz). */
 		a->empty_cost_ns += (double)(t1 - t0);
-		if (a->empty_cost_ns >= a->switch_cost_ns[AUTO_TRACK] + a->switch_cost_ns[AUTO_COMPARE]) {
+		if (++a->empty_rounds >= (unsigned)a->settle &&
+		    a->empty_cost_ns >= a->switch_cost_ns[AUTO_TRACK] + a->switch_cost_ns[AUTO_COMPARE]) {
 			a->empty_switches++;
 			a->decided_level = 0;
 			return switch_to(p, a, 0, out);
