@@ -59,6 +59,7 @@ struct auto_state {
 	double recent_guest_per_s;      /* guest drawing ns per s, over the last ~probe_ms */
 	uint64_t recent_span_ns;        /* how long it has been smoothed */
 	long probe_ms, change, settle;
+	uint64_t probe_gap_ns, last_probe_end_ns;
 	uint64_t probes, probe_kept, probe_switched, empty_switches, gated;
 };
 
@@ -71,6 +72,8 @@ static const struct strategy_option_spec auto_options[] = {
 	  .help = "how long each mechanism is measured when the activity changes" },
 	{ .name = "change", .type = STRATEGY_OPT_INT, .def = "3", .min = 2, .max = 1000,
 	  .help = "a level this many times above or below the last decision's is a change" },
+	{ .name = "probe_gap_ms", .type = STRATEGY_OPT_INT, .def = "2000", .min = 0, .max = 600000,
+	  .help = "at least this long from one probe's end to the next one's start" },
 	{ .name = "settle", .type = STRATEGY_OPT_INT, .def = "5", .min = 1, .max = AUTO_SETTLE_MAX,
 	  .help = "rounds the level is averaged over, the largest left out (a window opening is not a level)" },
 	{ .name = NULL },
@@ -135,6 +138,7 @@ static int auto_init(struct policy *p)
 	a->probe_ms = policy_opt_int(p, "probe_ms");
 	a->change = policy_opt_int(p, "change");
 	a->settle = policy_opt_int(p, "settle");
+	a->probe_gap_ns = (uint64_t)policy_opt_int(p, "probe_gap_ms") * 1000000ull;
 	if ((i = policy_add_mechanism(p, policy_opt_str(p, "compare"), NULL)) < 0)
 		return -1;
 	a->compare = (unsigned)i;
@@ -193,6 +197,7 @@ static int probe_step(struct policy *p, struct auto_state *a, uint64_t now, stru
 	}
 	a->probe_cost[1] = cost_per_s(p, a, now);
 	a->probe = AUTO_STEADY;
+	a->last_probe_end_ns = now;
 	a->decided_level = a->level;
 	if (policy_scan(p, out))
 		return -1;
@@ -230,7 +235,8 @@ static void maybe_probe(struct policy *p, struct auto_state *a, uint64_t now)
 
 	a->settle_count = changed ? a->settle_count + 1 : 0;
 	if (a->probe != AUTO_STEADY || !changed ||
-	    a->recent_span_ns < (uint64_t)a->probe_ms * 1000000ull)
+	    a->recent_span_ns < (uint64_t)a->probe_ms * 1000000ull ||
+	    (a->last_probe_end_ns && now - a->last_probe_end_ns < a->probe_gap_ns))
 		return;
 	/* Below the gate compare cannot win: stay, and look again next round
 	 * (the level stays "changed" until the drawing passes the gate or the
