@@ -37,6 +37,10 @@ struct policy_ops {
 	/* Doorbell rounds are not its rounds: the run's timer alone starts them
 	 * (QEMU's refresh timer sends what a guest flush marked). */
 	bool timer_only;
+	/* A sleep is ended by the guest's first write at once: the back end
+	 * rings its doorbell from the write fault, and a round starts then, so
+	 * a long interval costs no latency after idle (BACKEND_DOORBELL). */
+	bool wakes_on_write;
 	/* Optional: false with the reason when the options contradict each
 	 * other (exit 2). */
 	bool (*options_ok)(const struct strategy_option_value *popt, char *why, size_t len);

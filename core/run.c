@@ -353,8 +353,15 @@ static int scan_loop(struct run_state *rs)
 			return status;
 		if (rs->opt->replica_check_rounds && (status = periodic_check(rs, &watch, &rc.next)))
 			return status;
-		if (by_doorbell)
-			continue;               /* the timer keeps its own schedule */
+		if (by_doorbell) {
+			/* The timer keeps its own schedule, unless the policy now
+			 * wants to look sooner (auto woken by a write). */
+			int64_t soon = now + policy_interval_ns(&rs->policy);
+
+			if (rs->wake != RUN_WAKE_DOORBELL && soon < rc.next)
+				rc.next = soon;
+			continue;
+		}
 		step = rs->wake == RUN_WAKE_DOORBELL ? rc.period : policy_interval_ns(&rs->policy);
 		rc.next += step;
 		for (now = clock_mono_ns(); rc.next <= now; rc.next += step)
@@ -455,8 +462,9 @@ static int prepare(struct run_state *rs)
 		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: policy %s takes rounds on its timer alone",
 				opt->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->pops->name);
 	rs->wake = opt->wake != RUN_WAKE_DEFAULT ? opt->wake :
-		   rs->sops->wakes_on_doorbell && !rs->pops->timer_only ? RUN_WAKE_BOTH : RUN_WAKE_TIMER;
-	if (rs->wake != RUN_WAKE_TIMER && !rs->sops->wakes_on_doorbell)
+		   (rs->sops->wakes_on_doorbell && !rs->pops->timer_only) || rs->pops->wakes_on_write ?
+		   RUN_WAKE_BOTH : RUN_WAKE_TIMER;
+	if (rs->wake != RUN_WAKE_TIMER && !rs->sops->wakes_on_doorbell && !rs->pops->wakes_on_write)
 		return run_fail(rs, EXIT_BAD_INPUT, "--wake %s: strategy %s rings no doorbell (--list --json: no \"doorbell\" in its needs)",
 				rs->wake == RUN_WAKE_DOORBELL ? "doorbell" : "both", rs->sops->name);
 	pick_tiles(opt, rs->sops, &tile_w, &tile_h);

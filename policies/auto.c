@@ -38,6 +38,10 @@
 
 enum { AUTO_TRACK, AUTO_COMPARE, AUTO_ASLEEP };
 #define AUTO_SETTLE_MAX 32
+/* QEMU's VNC_REFRESH_INTERVAL_INC and _MAX (ui/vnc.c; policies/qemu.c),
+ * from the run's period instead of QEMU's 30 ms. */
+#define AUTO_INTERVAL_INC_MS 50
+#define AUTO_INTERVAL_MAX_MS 3000
 enum auto_probe { AUTO_STEADY, AUTO_PROBE_FIRST, AUTO_PROBE_SECOND };
 
 struct auto_state {
@@ -47,6 +51,7 @@ struct auto_state {
 	double switch_cost_ns[2];       /* into track, into compare (measured at start, then per switch) */
 	double empty_cost_ns;           /* rounds found nothing since the last change: their cost */
 	unsigned empty_rounds;          /* ... and how many in a row */
+	uint64_t empty_since_ns;        /* ... since when */
 	double level, decided_level;    /* tiles per round (window_level); at the last decision */
 	double probe_level;             /* the level at the end of a probe's first window */
 	unsigned recent_tiles[AUTO_SETTLE_MAX], nrecent;
@@ -59,6 +64,8 @@ struct auto_state {
 	double recent_guest_per_s;      /* guest drawing ns per s, over the last ~probe_ms */
 	uint64_t recent_span_ns;        /* how long it has been smoothed */
 	long probe_ms, change, settle;
+	bool adapt;                     /* QEMU's interval rule on top (see auto_interval) */
+	int64_t interval_ns, base_ns, inc_ns, max_ns;
 	uint64_t probe_gap_ns, last_probe_end_ns;
 	uint64_t probes, probe_kept, probe_switched, empty_switches, gated;
 };
@@ -74,6 +81,8 @@ static const struct strategy_option_spec auto_options[] = {
 	  .help = "a level this many times above or below the last decision's is a change" },
 	{ .name = "probe_gap_ms", .type = STRATEGY_OPT_INT, .def = "2000", .min = 0, .max = 600000,
 	  .help = "at least this long from one probe's end to the next one's start" },
+	{ .name = "adapt", .type = STRATEGY_OPT_BOOL, .def = "1",
+	  .help = "1: while comparing, QEMU's interval rule from the run's period (+50 ms after an empty round, halved after a busy one)" },
 	{ .name = "settle", .type = STRATEGY_OPT_INT, .def = "5", .min = 1, .max = AUTO_SETTLE_MAX,
 	  .help = "rounds the level is averaged over, the largest left out (a window opening is not a level)" },
 	{ .name = NULL },
@@ -139,6 +148,10 @@ static int auto_init(struct policy *p)
 	a->change = policy_opt_int(p, "change");
 	a->settle = policy_opt_int(p, "settle");
 	a->probe_gap_ns = (uint64_t)policy_opt_int(p, "probe_gap_ms") * 1000000ull;
+	a->adapt = policy_opt_int(p, "adapt");
+	a->base_ns = a->interval_ns = p->period_ns;
+	a->inc_ns = AUTO_INTERVAL_INC_MS * 1000000ll;
+	a->max_ns = AUTO_INTERVAL_MAX_MS * 1000000ll;
 	if ((i = policy_add_mechanism(p, policy_opt_str(p, "compare"), NULL)) < 0)
 		return -1;
 	a->compare = (unsigned)i;
@@ -270,16 +283,46 @@ static double window_level(struct auto_state *a, unsigned tiles)
 	return n > 1 ? (sum - max) / (n - 1) : sum;
 }
 
+/* When to look next, comparing: QEMU's rule (a round that found something
+ * halves the interval down to the run's period, an empty one adds 50 ms up
+ * to 3 s), as QEMU does for its compare. Tracking, the run's period. Asleep,
+ * the guest's first write starts a round at once (wakes_on_write). */
+static void adapt_interval(struct policy *p, struct auto_state *a, unsigned tiles)
+{
+	/* Only where a round is dear: a tracker's harvest costs tens of µs,
+	 * and waiting longer would only delay a keystroke. */
+	if (!a->adapt || p->current != a->compare) {
+		a->interval_ns = a->base_ns;
+		return;
+	}
+	if (tiles) {
+		a->interval_ns /= 2;
+		if (a->interval_ns < a->base_ns)
+			a->interval_ns = a->base_ns;
+	} else if ((a->interval_ns += a->inc_ns) > a->max_ns) {
+		a->interval_ns = a->max_ns;
+	}
+}
+
+static int64_t auto_interval(struct policy *p)
+{
+	return ((struct auto_state *)p->priv)->interval_ns;
+}
+
 static int auto_tick(struct policy *p, struct dirty_set *out)
 {
 	struct auto_state *a = p->priv;
 	uint64_t t0 = policy_now_ns(), t1;
 	unsigned tiles;
+	bool was_asleep;
 	int taken;
 
 	track_recent(p, a, t0);
+	was_asleep = p->asleep;
 	if (policy_still_asleep(p))
 		return 0;
+	if (was_asleep)
+		a->interval_ns = a->base_ns;    /* activity again: look at the run's pace */
 	if ((taken = probe_step(p, a, t0, out)))
 		return taken < 0 ? -1 : 0;
 	if (policy_scan(p, out))
@@ -287,6 +330,7 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 	t1 = policy_now_ns();
 	tiles = out->full ? p->geo->ntiles : (unsigned)bitmap_weight(out->tiles, p->geo->ntiles);
 	a->level = window_level(a, tiles);
+	adapt_interval(p, a, tiles);
 	if (p->current == a->compare && tiles == 0)
 		a->compare_round_ns = 0.9 * a->compare_round_ns + 0.1 * (double)(t1 - t0);
 	if (tiles) {
@@ -300,10 +344,13 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 	if (p->current == a->compare) {
 		/* Rent: what an empty compare round costs beyond a tracker's
 		 * (about nothing); buy: the way to track and back. */
-		/* and never within a frame gap: settle empty rounds in a row (a
-		 * 24 fps video leaves at most two at 60 Hz). */
+		/* and never within a frame gap: empty for settle periods (a 24 fps
+		 * video leaves at most two empty rounds at 60 Hz); time, not
+		 * rounds, since comparing stretches the interval. */
 		a->empty_cost_ns += (double)(t1 - t0);
-		if (++a->empty_rounds >= (unsigned)a->settle &&
+		if (a->empty_rounds++ == 0)
+			a->empty_since_ns = t0;
+		if (t1 - a->empty_since_ns >= (uint64_t)a->settle * (uint64_t)a->base_ns &&
 		    a->empty_cost_ns >= a->switch_cost_ns[AUTO_TRACK] + a->switch_cost_ns[AUTO_COMPARE]) {
 			a->empty_switches++;
 			a->decided_level = 0;
@@ -331,6 +378,7 @@ static void auto_report(struct policy *p, json_t *obj)
 
 	json_object_set_new(obj, "compare_round_us", json_real(a->compare_round_ns / 1e3));
 	json_object_set_new(obj, "sleep_cost_us", json_real(a->sleep_cost_ns / 1e3));
+	json_object_set_new(obj, "interval_ms_last", json_real((double)a->interval_ns / 1e6));
 	json_object_set_new(obj, "probes", json_integer((json_int_t)a->probes));
 	json_object_set_new(obj, "probes_kept_first", json_integer((json_int_t)a->probe_kept));
 	json_object_set_new(obj, "probes_took_second", json_integer((json_int_t)a->probe_switched));
@@ -348,11 +396,13 @@ const struct policy_ops policy_auto = {
 	.name = "auto",
 	.description = "ours: a write tracker at low page rates, a content compare at high ones, asleep when idle, "
 		       "chosen by costs measured in the run",
-	.needs = BACKEND_VRAM_WRITE_TRAP,
+	.needs = BACKEND_VRAM_WRITE_TRAP | BACKEND_DOORBELL,
+	.wakes_on_write = true,
 	.options = auto_options,
 	.applies = auto_applies,
 	.init = auto_init,
 	.tick = auto_tick,
+	.interval_ns = auto_interval,
 	.report = auto_report,
 	.fini = auto_fini,
 };

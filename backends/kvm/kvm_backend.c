@@ -217,6 +217,10 @@ int kvm_vm_vram_write_fault(struct kvm_vm *vm)
 	if (kvm_vram_write_protect(&vm->be, false))
 		return -1;
 	atomic_store(&vm->be.vram_write_seen, true);
+	/* A policy asleep may wait for this rather than for its timer
+	 * (policy_ops.wakes_on_write): the doorbell's eventfd, as a guest ring. */
+	if (write(vm->doorbell_fd, &(uint64_t){ 1 }, sizeof(uint64_t)) < 0)
+		return -1;
 	return 0;
 }
 
