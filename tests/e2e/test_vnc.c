@@ -121,8 +121,12 @@ static void test_pixel_check(void **state)
 			fprintf(stderr, "  %s: left out under ASan (memcmp, logdirty, pvbitmap run)\n", (*s)->name);
 			continue;
 		}
+		/* idle (two frames a second) with the three of the ASan pass only:
+		 * CI's 35 minutes; every strategy meets scrolling and video. */
 		for (size_t w = 0; w < 3; w++)
-			pixel_check((*s)->name, workloads[w]);
+			if (w < 2 || !strcmp((*s)->name, "memcmp") || !strcmp((*s)->name, "logdirty") ||
+			    !strcmp((*s)->name, "pvbitmap"))
+				pixel_check((*s)->name, workloads[w]);
 	}
 }
 
