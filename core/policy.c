@@ -103,7 +103,8 @@ int policy_init(struct policy *p, const struct policy_ops *ops, struct strategy 
 	if (p->bin_ns < 100000000ull)
 		p->bin_ns = 100000000ull;
 	policy_set_modes(p, one_mode, 1);
-	if (dirty_set_alloc(&p->scratch, p->geo)) {
+	if (dirty_set_alloc(&p->scratch, p->geo) ||
+	    (ops->priv_size && !(p->priv = calloc(1, ops->priv_size)))) {
 		snprintf(p->error, sizeof(p->error), "out of memory");
 		return -1;
 	}
@@ -380,6 +381,8 @@ void policy_fini(struct policy *p)
 {
 	if (p->ops && p->ops->fini)
 		p->ops->fini(p);
+	free(p->priv);
+	p->priv = NULL;
 	for (unsigned i = 1; i < p->nmech; i++)
 		strategy_fini(&p->added[i]);
 	p->nmech = 0;

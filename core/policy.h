@@ -46,6 +46,9 @@ struct policy_ops {
 	bool (*options_ok)(const struct strategy_option_value *popt, char *why, size_t len);
 	/* Optional: false with the reason when the policy cannot drive this
 	 * strategy (exit 2). popt: the parsed --popt. */
+	/* The policy's own state: this many bytes, zeroed, in p->priv before
+	 * init, freed after fini (which a policy needs only for more). */
+	size_t priv_size;
 	bool (*applies)(const struct strategy_ops *sops, const struct strategy_option_value *popt,
 			char *why, size_t len);
 	/* Optional: name the modes (policy_set_modes), add mechanisms

@@ -50,8 +50,7 @@ struct auto_state {
 	double sleep_cost_ns;           /* protect + wake, measured */
 	double switch_cost_ns[2];       /* into track, into compare (measured at start, then per switch) */
 	double empty_cost_ns;           /* rounds found nothing since the last change: their cost */
-	unsigned empty_rounds;          /* ... and how many in a row */
-	uint64_t empty_since_ns;        /* ... since when */
+	uint64_t empty_since_ns;        /* ... since when (0: the last round found something) */
 	double level, decided_level;    /* tiles per round (window_level); at the last decision */
 	double probe_level;             /* the level at the end of a probe's first window */
 	unsigned recent_tiles[AUTO_SETTLE_MAX], nrecent;
@@ -135,14 +134,9 @@ static int calibrate(struct policy *p, struct auto_state *a)
 static int auto_init(struct policy *p)
 {
 	static const char *const modes[] = { "track", "compare", "asleep" };
-	struct auto_state *a = calloc(1, sizeof(*a));
+	struct auto_state *a = p->priv;
 	int i;
 
-	if (!a) {
-		snprintf(p->error, sizeof(p->error), "out of memory");
-		return -1;
-	}
-	p->priv = a;
 	policy_set_modes(p, modes, 3);
 	a->probe_ms = policy_opt_int(p, "probe_ms");
 	a->change = policy_opt_int(p, "change");
@@ -172,7 +166,7 @@ static int switch_to(struct policy *p, struct auto_state *a, unsigned mech, stru
 		return -1;
 	a->switch_cost_ns[mech_mode(a, mech)] = (double)(policy_now_ns() - t0);
 	a->empty_cost_ns = 0;
-	a->empty_rounds = 0;
+	a->empty_since_ns = 0;
 	policy_set_mode(p, mech_mode(a, mech));
 	return 0;
 }
@@ -335,7 +329,7 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 		a->compare_round_ns = 0.9 * a->compare_round_ns + 0.1 * (double)(t1 - t0);
 	if (tiles) {
 		a->empty_cost_ns = 0;
-		a->empty_rounds = 0;
+		a->empty_since_ns = 0;
 		maybe_probe(p, a, t1);
 		return 0;
 	}
@@ -348,7 +342,7 @@ static int auto_tick(struct policy *p, struct dirty_set *out)
 		 * video leaves at most two empty rounds at 60 Hz); time, not
 		 * rounds, since comparing stretches the interval. */
 		a->empty_cost_ns += (double)(t1 - t0);
-		if (a->empty_rounds++ == 0)
+		if (!a->empty_since_ns)
 			a->empty_since_ns = t0;
 		if (t1 - a->empty_since_ns >= (uint64_t)a->settle * (uint64_t)a->base_ns &&
 		    a->empty_cost_ns >= a->switch_cost_ns[AUTO_TRACK] + a->switch_cost_ns[AUTO_COMPARE]) {
@@ -386,14 +380,9 @@ static void auto_report(struct policy *p, json_t *obj)
 	json_object_set_new(obj, "idle_switches_to_track", json_integer((json_int_t)a->empty_switches));
 }
 
-static void auto_fini(struct policy *p)
-{
-	free(p->priv);
-	p->priv = NULL;
-}
-
 const struct policy_ops policy_auto = {
 	.name = "auto",
+	.priv_size = sizeof(struct auto_state),
 	.description = "ours: a write tracker at low page rates, a content compare at high ones, asleep when idle, "
 		       "chosen by costs measured in the run",
 	.needs = BACKEND_VRAM_WRITE_TRAP | BACKEND_DOORBELL,
@@ -404,5 +393,4 @@ const struct policy_ops policy_auto = {
 	.tick = auto_tick,
 	.interval_ns = auto_interval,
 	.report = auto_report,
-	.fini = auto_fini,
 };

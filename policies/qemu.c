@@ -45,13 +45,8 @@ static const struct strategy_option_spec qemu_options[] = {
 
 static int qemu_init(struct policy *p)
 {
-	struct qemu_refresh *q = calloc(1, sizeof(*q));
+	struct qemu_refresh *q = p->priv;
 
-	if (!q) {
-		snprintf(p->error, sizeof(p->error), "out of memory");
-		return -1;
-	}
-	p->priv = q;
 	q->base = policy_opt_int(p, "base_ms");
 	q->inc = policy_opt_int(p, "inc_ms");
 	q->max = policy_opt_int(p, "max_ms");
@@ -104,14 +99,9 @@ static void qemu_report(struct policy *p, json_t *obj)
 	json_object_set_new(obj, "ticks_at_max", json_integer((json_int_t)q->ticks_at_max));
 }
 
-static void qemu_fini(struct policy *p)
-{
-	free(p->priv);
-	p->priv = NULL;
-}
-
 const struct policy_ops policy_qemu = {
 	.name = "qemu",
+	.priv_size = sizeof(struct qemu_refresh),
 	.description = "QEMU's VNC refresh: 30 ms, +50 ms after each refresh that found nothing, up to 3 s, "
 		       "halved when one found something",
 	.options = qemu_options,
@@ -121,5 +111,4 @@ const struct policy_ops policy_qemu = {
 	.tick = qemu_tick,
 	.interval_ns = qemu_interval,
 	.report = qemu_report,
-	.fini = qemu_fini,
 };

@@ -57,14 +57,9 @@ static bool vmw_applies(const struct strategy_ops *sops, const struct strategy_o
 static int vmw_init(struct policy *p)
 {
 	static const char *const modes[] = { "pagetable", "mkwrite" };
-	struct vmw_dirty *v = calloc(1, sizeof(*v));
+	struct vmw_dirty *v = p->priv;
 	int i;
 
-	if (!v) {
-		snprintf(p->error, sizeof(p->error), "out of memory");
-		return -1;
-	}
-	p->priv = v;
 	policy_set_modes(p, modes, 2);
 	if ((i = policy_add_mechanism(p, policy_opt_str(p, "fault"), NULL)) < 0)
 		return -1;
@@ -119,14 +114,9 @@ static void vmw_report(struct policy *p, json_t *obj)
 	json_object_set_new(obj, "to_pagetable", json_integer((json_int_t)v->to_pagetable));
 }
 
-static void vmw_fini(struct policy *p)
-{
-	free(p->priv);
-	p->priv = NULL;
-}
-
 const struct policy_ops policy_vmwgfx = {
 	.name = "vmwgfx",
+	.priv_size = sizeof(struct vmw_dirty),
 	.description = "vmwgfx's buffer dirty tracking: PTE dirty-bit scans, write faults after 3 empty scans, "
 		       "scans again after 3 rounds with more than 10 % of the pages written",
 	.needs = BACKEND_DIRTY_LOG | BACKEND_GUEST_PAGETABLES,
@@ -135,5 +125,4 @@ const struct policy_ops policy_vmwgfx = {
 	.init = vmw_init,
 	.tick = vmw_tick,
 	.report = vmw_report,
-	.fini = vmw_fini,
 };

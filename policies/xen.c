@@ -54,13 +54,8 @@ static bool xen_applies(const struct strategy_ops *sops, const struct strategy_o
 static int xen_init(struct policy *p)
 {
 	static const char *const modes[] = { "scan", "asleep" };
-	struct xen_rule *x = calloc(1, sizeof(*x));
+	struct xen_rule *x = p->priv;
 
-	if (!x) {
-		snprintf(p->error, sizeof(p->error), "out of memory");
-		return -1;
-	}
-	p->priv = x;
 	x->clean_ns = (uint64_t)policy_opt_int(p, "clean_ms") * 1000000ull;
 	x->full_on_wake = policy_opt_int(p, "full_on_wake");
 	x->last_dirty_ns = policy_now_ns();
@@ -106,14 +101,9 @@ static void xen_report(struct policy *p, json_t *obj)
 	json_object_set_new(obj, "full_reports", json_integer((json_int_t)((struct xen_rule *)p->priv)->full_reports));
 }
 
-static void xen_fini(struct policy *p)
-{
-	free(p->priv);
-	p->priv = NULL;
-}
-
 const struct policy_ops policy_xen = {
 	.name = "xen",
+	.priv_size = sizeof(struct xen_rule),
 	.description = "Xen's shadow VRAM rule: after 2 s without a dirty page, write-protect and stop scanning; "
 		       "the guest's first write wakes it, and that round reports the whole screen",
 	.needs = BACKEND_VRAM_WRITE_TRAP,
@@ -122,5 +112,4 @@ const struct policy_ops policy_xen = {
 	.init = xen_init,
 	.tick = xen_tick,
 	.report = xen_report,
-	.fini = xen_fini,
 };
