@@ -160,6 +160,54 @@ static void test_a_miss_is_caught(void **state)
 	free(o);
 }
 
+/* The p50 of a 30 fps workload under a 60 Hz scan moves between its two
+ * modes with the host's speed: half a period is not a verdict, a round late is. */
+static void test_latency_half_round_passes_round_late_fails(void **state)
+{
+	struct fixture_outcome *o = malloc(sizeof(*o));
+	char base[300], cur[300];
+
+	(void)state;
+	fixture_pair(base, cur);
+	for (int i = 1; i <= FIXTURE_RUNS; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "memcmp-video-p%d.json", i);
+		fixture_mutate(cur, name, "latency_us.p50", json_real(15000 + 7000));
+		snprintf(name, sizeof(name), "logdirty-video-p%d.json", i);
+		fixture_mutate(cur, name, "latency_us.p50", json_real(15000 + 16667));
+	}
+	fixture_compare(o, base, cur);
+	assert_int_equal(o->status, 1);
+	assert_non_null(strstr(fixture_row(o, "memcmp video", "latency (rounds)"), " ok"));
+	assert_non_null(strstr(fixture_row(o, "logdirty video", "latency (rounds)"), "REGRESSION"));
+	free(o);
+}
+
+/* A flood's per-frame counts from the one run long enough among short ones
+ * (pvrects on scrolling: 660 to 11 219 exits a frame) are no verdict. */
+static void test_one_long_run_among_short_is_not_judged(void **state)
+{
+	struct fixture_outcome *o = malloc(sizeof(*o));
+	char base[300], cur[300];
+
+	(void)state;
+	fixture_pair(base, cur);
+	fixture_mutate(cur, "logdirty-video-p1.json", "guest.frames_measured", json_integer(4));
+	fixture_mutate(cur, "logdirty-video-p2.json", "guest.frames_measured", json_integer(6));
+	fixture_mutate(cur, "logdirty-video-p3.json", "exits.exits_per_frame", json_real(20));
+	fixture_compare(o, base, cur);
+	assert_int_equal(o->status, 0);
+	assert_non_null(strstr(fixture_row(o, "logdirty video", " exits/frame"), "n/a"));
+	/* Two long runs are still judged. */
+	fixture_mutate(cur, "logdirty-video-p2.json", "guest.frames_measured", json_integer(90));
+	fixture_mutate(cur, "logdirty-video-p2.json", "exits.exits_per_frame", json_real(20));
+	fixture_compare(o, base, cur);
+	assert_int_equal(o->status, 1);
+	assert_non_null(strstr(fixture_row(o, "logdirty video", " exits/frame"), "REGRESSION"));
+	free(o);
+}
+
 static void test_other_platform_not_comparable(void **state)
 {
 	struct fixture_change c = { .paging = "tdp", .module = "kvm_intel" };
@@ -493,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_extra_exits_are_caught),
 		cmocka_unit_test(test_slower_drawing_is_caught),
 		cmocka_unit_test(test_a_miss_is_caught),
+		cmocka_unit_test(test_latency_half_round_passes_round_late_fails),
+		cmocka_unit_test(test_one_long_run_among_short_is_not_judged),
 		cmocka_unit_test(test_other_platform_not_comparable),
 		cmocka_unit_test(test_other_resolution_not_comparable),
 		cmocka_unit_test(test_missing_dir_is_unusable),

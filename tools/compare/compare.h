@@ -47,6 +47,7 @@ extern const struct metric cmp_metrics[NMETRICS];
 #define MAX_OPTIONS 1023 /* characters of --sopt or --wopt: twice what run-bench takes */
 #define CFG_LEN 2304     /* a configuration's key: both options and the rest */
 #define MIN_FRAMES 10 /* per-frame counts need at least this many frames a run */
+#define MIN_JUDGED_RUNS 2 /* ... and, where other runs fell short, this many runs */
 
 /* Why a configuration's median of a metric is missing. */
 enum why { HAVE, NA_SHORT /* too few frames: the documented n/a */, NA_NO_NONE, NA_UNMEASURED };

@@ -18,9 +18,18 @@
  *   tiles/round       dirty.reported_tiles_per_round      5%   0.5     0.1%
  *   precision         dirty.precision (lower is worse)    5%   0.01    0.1%
  *   scan/floor        scan.time_us.mean / membw floor    35%   25 us    33%
- *   latency (rounds)  latency_us.p50 * rate_hz / 1e6     25%   4 ms      9%
+ *   latency (rounds)  latency_us.p50 * rate_hz / 1e6     25%   8 ms     97% (+4.4 ms)
  *   draw/none         draw cycles / none's, same matrix  40%   500k cyc 40% (+246k)
  *   all configs       geometric mean of scan/floor       15%   -        11%
+ *
+ * Latency's slack is about half a period at the gate's 60 Hz: the p50 of a
+ * 30 fps workload under a 60 Hz scan sits in one of two modes (the frame
+ * caught by the next round or by the one after), and which one moves with the
+ * guest's drawing speed: logdirty on scrolling gave 5.1 to 12.1 ms in five
+ * runs of one binary in one sitting, and ptebits-hybrid's median went from
+ * 4.6 to 9.0 ms between the baseline and a CI run a day's drift later with
+ * the baseline's own binary measuring the same (results/regress-drift-
+ * 20261202T2100Z/). A strategy that delivers one round later (16.7 ms) fails.
  *
  * Per-frame counts are judged only on runs that measured at least MIN_FRAMES
  * frames (n/a otherwise): a short idle run holds 3 frames, and whether one of
@@ -74,7 +83,7 @@ const struct metric cmp_metrics[NMETRICS] = {
 	{ "scan/floor", { "scan.time_us.mean", K_NUMBER, 1e9, true, "scan.time_us.n" },
 	  NORM_FLOOR, HIGHER_IS_WORSE, 0.35, 25, "us" },
 	{ "latency (rounds)", { "latency_us.p50", K_NUMBER, 1e9, true, "latency_us.n" },
-	  NORM_ROUND, HIGHER_IS_WORSE, 0.25, 4000, "us" },
+	  NORM_ROUND, HIGHER_IS_WORSE, 0.25, 8000, "us" },
 	{ "draw/none", { "guest.draw_cycles_per_frame", K_NUMBER, 1e15, true, FRAMES },
 	  NORM_NONE, HIGHER_IS_WORSE, 0.40, 500000, "cyc" },
 };
