@@ -27,9 +27,13 @@ def run_name(seq, c):
     name = "%03d-%s-%s-%s-%shz" % (seq, c["strategy"], c["workload"], c["res"], c["rate"])
     for opt in ("wopt", "sopt"):
         if c[opt] != "-":
-            name += "-" + c[opt].replace(",", "_").replace("=", "-")
-    if c["flags"] != "-":
-        name += c["flags"].replace(" ", "")
+            name += "-" + c[opt].replace(",", "_").replace("=", "-").replace("/", "_")
+    if c["flags"] != "-":  # the run's length is not what it is
+        words = c["flags"].split()
+        for opt in ("--duration", "--warmup"):
+            if opt in words:
+                del words[words.index(opt):words.index(opt) + 2]
+        name += "".join(words)
     if c["rep"] != "1":
         name += "-rep" + c["rep"]
     return name
@@ -45,8 +49,20 @@ class Executor:
         self.waited_s = 0.0
 
     def argv(self, c, out):
+        flags = c["flags"].split() if c["flags"] != "-" else []
         dur = self.k["IDLE_DURATION"] if c["workload"] == "idle" else self.k["DURATION"]
-        a = [self.bench, "--duration", dur, "--warmup", self.k["WARMUP"], "--res", c["res"],
+        warmup = self.k["WARMUP"]
+        # A configuration that needs its own length says so in its flags
+        # (mixed: one cycle of its phases; burst: the idle spell and the burst).
+        for opt in ("--duration", "--warmup"):
+            if opt in flags:
+                i = flags.index(opt)
+                if opt == "--duration":
+                    dur = flags[i + 1]
+                else:
+                    warmup = flags[i + 1]
+                del flags[i:i + 2]
+        a = [self.bench, "--duration", dur, "--warmup", warmup, "--res", c["res"],
              "--rate", c["rate"], "--quiet", "--out", "results/%s/%s" % (self.run_id, out)]
         if c["wopt"] != "-":
             a += ["--wopt", c["wopt"]]
@@ -54,9 +70,8 @@ class Executor:
             a += ["--sopt", c["sopt"]]
         if self.k["ALLOW_MISSES"] == "1":
             a.append("--allow-misses")
-        if c["flags"] != "-":
-            a += c["flags"].split()
-        return a + [c["strategy"], c["workload"]], int(float(dur) + float(self.k["WARMUP"]) + 120)
+        a += flags
+        return a + [c["strategy"], c["workload"]], int(float(dur) + float(warmup) + 120)
 
     def wait_quiet(self):
         """Up to QUIET_WAIT s now, QUIET_BUDGET s over the whole run, while the

@@ -7,11 +7,30 @@ first). Options equal to a workload's default are dropped, so two spellings
 of one configuration are one run.
 """
 
+import glob
+import os
+import struct
 import sys
 
 from . import listing
 
-GROUPS = ("matrix", "res", "frac", "rate", "noise", "overhead", "vnc")
+GROUPS = ("matrix", "res", "frac", "rate", "noise", "overhead", "vnc", "policies", "traces")
+
+# The workloads that exist for the policies (a change of activity over time):
+# run by the policies group, at their own length, not in the matrix.
+POLICY_WORKLOADS = ("burst", "mixed")
+
+
+def trace_resolution(path):
+    """A trace's screen, from its header (u32 width, height at offset 16:
+    workloads/trace.c); None when the file is not one."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+        w, h = struct.unpack_from("<2I", head, 16)
+    except (OSError, struct.error):
+        return None
+    return "%dx%d" % (w, h) if w and h else None
 FIELDS = ("groups", "strategy", "workload", "res", "rate", "wopt", "sopt", "rep", "flags")
 
 
@@ -38,7 +57,7 @@ class Plan:
     def add(self, group, s, w, res, rate, wopt="-", sopt="-", rep=1, flags="-"):
         if s not in self.lst.strategy_names():
             return self.log("plan: no strategy %s in this build, left out of %s" % (s, group))
-        if w not in self.lst.workload_names():
+        if w not in [x["name"] for x in self.lst.workloads]:
             return self.log("plan: no workload %s in this build, left out of %s" % (w, group))
         cfg = {"strategy": s, "workload": w, "res": res, "rate": str(rate),
                "wopt": listing.canon_options(wopt, self.defaults.get(w, {})),
@@ -61,7 +80,7 @@ class Plan:
     def group_matrix(self):
         k = self.k
         for s in k["STRATEGIES"] or self.lst.strategy_names():
-            for w in k["WORKLOADS"] or self.lst.workload_names():
+            for w in k["WORKLOADS"] or [x for x in self.lst.workload_names() if x not in POLICY_WORKLOADS]:
                 self.add("matrix", s, w, k["RES"], k["RATE"])
 
     def group_res(self):  # video in a window of 2/3 of the screen, so the window scales
@@ -107,6 +126,36 @@ class Plan:
         for s in k["VNC_STRATEGIES"] or self.lst.strategy_names():
             for w in k["VNC_WORKLOADS"]:
                 self.add("vnc", s, w, k["RES"], k["RATE"], rep=1, flags="--vnc")
+
+
+    def group_policies(self):
+        """Each anchor policy with the mechanism it was written for, and auto,
+        on every single workload (fixed is the matrix), on mixed (one cycle of
+        its phases) and on burst (the first update after a long idle spell)."""
+        k = self.k
+        singles = [w for w in self.lst.workload_names() if w not in POLICY_WORKLOADS]
+        for pol, s in k["POLICY_RUNS"]:
+            for w in singles:
+                self.add("policies", s, w, k["RES"], k["RATE"], flags="--policy " + pol)
+        cycle = "--duration %s --warmup 1" % k["MIXED_DURATION"]
+        for pol, s in k["POLICY_RUNS"] + k["POLICY_FIXED"]:
+            self.add("policies-mixed", s, "mixed", k["RES"], k["RATE"], "phase_ms=" + k["MIXED_PHASE_MS"],
+                     flags="--policy %s %s" % (pol, cycle))
+        for pol, s in k["BURST_RUNS"]:
+            self.add("policies-burst", s, "burst", k["RES"], k["RATE"],
+                     "idle_ms=%s,burst_ms=1000" % k["BURST_IDLE_MS"],
+                     flags="--policy %s --duration %g --warmup 1" % (pol, float(k["BURST_IDLE_MS"]) / 1000 + 2))
+
+    def group_traces(self):
+        """Every shipped trace (traces/*.dbt) at its own screen size."""
+        k = self.k
+        for path in sorted(glob.glob(os.path.join(k["TOP"], "traces", "*.dbt"))):
+            res = trace_resolution(path)
+            if not res:
+                self.log("plan: %s is not a trace, left out" % path)
+                continue
+            for s in k["TRACE_STRATEGIES"] or self.lst.strategy_names():
+                self.add("traces", s, "trace", res, k["RATE"], "file=traces/" + os.path.basename(path))
 
 
 def write_tsv(rows, path):

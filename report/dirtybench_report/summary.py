@@ -73,6 +73,18 @@ def result_summary(r):
         "vnc_pixel": g("vnc.pixel_check.verdict"), "vnc_checked": g("vnc.pixel_check.updates_checked"),
         "pixels": w * h, "megapixels": w * h / 1e6,
         "phase_locked": g("scan.phase_locked") is True,
+        # What finding the changes cost, in ms of CPU per s of the window:
+        # the guest's drawing (faults included) and the host's rounds.
+        "cost_total": g("policy.cost.total_ms_per_s"), "cost_guest": g("policy.cost.guest_draw_ms_per_s"),
+        "cost_host": g("policy.cost.host_rounds_ms_per_s"), "policy": g("run.policy") or "fixed",
+        "policy_modes": g("policy.mode_s"), "after_idle_ms": ms(g("policy.after_idle.latency_us.max")),
+        "vcpu_faults_per_s": g("perf.vcpu_thread.kvm:kvm_page_fault.per_s"),
+        "pf_taken_per_s": None if counter(r, "pf_taken") is None or g("guest.fps_achieved") is None
+        else counter(r, "pf_taken") * g("guest.fps_achieved"),
+        # Pages reported per round at the run's rate: under a write tracker,
+        # the pages the guest wrote in each round's window, i.e. its faults.
+        "pages_per_s": None if g("dirty.reported_pages_per_round") is None or g("run.options.rate_hz") is None
+        else g("dirty.reported_pages_per_round") * g("run.options.rate_hz"),
         "git_revision": g("run.git_revision"),
         "command": " ".join(str(a) for a in argv),
     }

@@ -10,8 +10,10 @@ import support
 from dirtybench_report import extract, summary
 from dirtybench_report.text import dump_json
 
-# index.tsv's busy-host columns, and scan.phase_locked (issue 23): not in the jq pipeline
-NEW_KEYS = ("others_cpu", "retries", "phase_locked")
+# index.tsv's busy-host columns, scan.phase_locked (issue 23) and the costs and
+# policy (issues 17 and 24): not in the jq pipeline
+NEW_KEYS = ("others_cpu", "retries", "phase_locked", "cost_total", "cost_guest", "cost_host", "policy",
+            "policy_modes", "after_idle_ms", "vcpu_faults_per_s", "pf_taken_per_s", "pages_per_s")
 
 
 def strip_new(runs):

@@ -33,7 +33,11 @@ class PlanTest(unittest.TestCase):
 
     def test_same_plan_as_the_committed_report(self):
         d = os.path.join(support.TOP, "results", "report-20261122T055914Z-bc77dda255a5")
-        k = report.knobs({"REPORT_GROUPS": "matrix res frac rate noise overhead"})
+        # That run's lists (before the 30-minute budget of issue 24)
+        k = report.knobs({"REPORT_GROUPS": "matrix res frac rate noise overhead",
+                          "RES_LIST": "640x480 1280x720 1920x1080 2560x1440 3840x2160",
+                          "SPARSE_N": "1 16 256 4096 65536", "VIDEO_SCALES": "0.1 0.25 0.5 0.667 1",
+                          "RATE_LIST": "10 30 60 120 240", "OVERHEAD_REPS": "5"})
         rows = plan.Plan(load_listing(), k).build(k["REPORT_GROUPS"])
         s = support.Scratch()
         self.addCleanup(s.cleanup)
@@ -50,6 +54,41 @@ class PlanTest(unittest.TestCase):
         self.assertEqual(said, ["plan: no strategy nosuch in this build, left out of matrix"])
         with self.assertRaises(ValueError):
             plan.Plan(load_listing(), k).build(["nosuch"])
+
+
+class NewGroupsTest(unittest.TestCase):
+    """Issue 24: the policies and the shipped traces in the same run."""
+
+    def test_traces_at_their_own_size(self):
+        k = report.knobs({"REPORT_GROUPS": "traces", "TRACE_STRATEGIES": "memcmp"}, support.TOP)
+        lst = load_listing()
+        lst.workloads.append({"name": "trace", "options": [{"name": "file", "type": "string", "default": ""}]})
+        rows = plan.Plan(lst, k).build(k["REPORT_GROUPS"])
+        traces = sorted(f for f in os.listdir(os.path.join(support.TOP, "traces")) if f.endswith(".dbt"))
+        self.assertEqual([r["wopt"] for r in rows], ["file=traces/" + t for t in traces])
+        self.assertEqual({r["res"] for r in rows}, {plan.trace_resolution(os.path.join(support.TOP, "traces", t))
+                                                    for t in traces})
+        self.assertNotIn("/", execute.run_name(1, rows[0]))
+
+    def test_policy_runs_carry_their_length_apart_from_the_name(self):
+        k = report.knobs({"REPORT_GROUPS": "policies", "POLICY_RUNS": "auto:dirtyring",
+                          "POLICY_FIXED": "fixed:memcmp", "BURST_RUNS": "auto:dirtyring"})
+        lst = load_listing()
+        lst.workloads += [{"name": "mixed", "options": []}, {"name": "burst", "options": []}]
+        rows = plan.Plan(lst, k).build(k["REPORT_GROUPS"])
+        mixed = [r for r in rows if r["workload"] == "mixed"]
+        self.assertEqual([(r["strategy"], r["flags"]) for r in mixed],
+                         [("dirtyring", "--policy auto --duration 18 --warmup 1"),
+                          ("memcmp", "--policy fixed --duration 18 --warmup 1")])
+        ex = execute.Executor(support.TOP, "x", "run-bench", k)
+        argv, _ = ex.argv(mixed[0], "runs/a.json")
+        self.assertEqual(argv[1:5], ["--duration", "18", "--warmup", "1"])
+        self.assertEqual(argv.count("--duration"), 1)
+        self.assertEqual(execute.run_name(1, mixed[0]),
+                         "001-dirtyring-mixed-1920x1080-60hz-phase_ms-3000--policyauto")
+        self.assertFalse(any(r["workload"] in plan.POLICY_WORKLOADS for r in rows if "matrix" in r["groups"]))
+        with self.assertRaises(ValueError):
+            report.knobs({"POLICY_RUNS": "auto"})
 
 
 class QuietWaitTest(unittest.TestCase):
