@@ -10,6 +10,7 @@
 Each returns a list of lines.
 """
 
+from . import policies_md
 from .text import DASH, alt, cv, median, num, pct, tostring as s_, yn
 
 TABLE_COLS = 12  # the matrix table's columns after the strategy
@@ -319,4 +320,4 @@ def tables(run):
     for w in run["workloads"]:
         if w in ws:
             out += workload_table(run, w)
-    return out + noise_table(run) + overhead_table(run)
+    return out + noise_table(run) + overhead_table(run) + policies_md.tables(run)

@@ -104,7 +104,7 @@ def knobs(env, top="."):
         # QEMU's interval reaches its 3 s ceiling after about 60 empty
         # refreshes from 30 ms in 50 ms steps: 10 s of idle shows it.
         "BURST_IDLE_MS": e("BURST_IDLE_MS", "10000", "1000"),
-        "TRACE_STRATEGIES": words("TRACE_STRATEGIES", "", "memcmp logdirty pvrects"),
+        "TRACE_STRATEGIES": words("TRACE_STRATEGIES", "", "none memcmp logdirty pvrects"),
         "VNC_WORKLOADS": words("VNC_WORKLOADS", "idle scrolling video"),
         "REPORT_MD": env.get("REPORT_MD", None), "RUN_BENCH": env.get("RUN_BENCH", ""),
     }

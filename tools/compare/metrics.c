@@ -27,9 +27,9 @@
  * caught by the next round or by the one after), and which one moves with the
  * guest's drawing speed: logdirty on scrolling gave 5.1 to 12.1 ms in five
  * runs of one binary in one sitting, and ptebits-hybrid's median went from
- * 4.6 to 9.0 ms between the baseline and a CI run a day's drift later with
+ * 4.6 to 9.0 ms between the baseline (14:53 UTC) and a CI run hours later with
  * the baseline's own binary measuring the same (results/regress-drift-
- * 20261202T2100Z/). A strategy that delivers one round later (16.7 ms) fails.
+ * 20261202T2055Z/). A strategy that delivers one round later (16.7 ms) fails.
  *
  * Per-frame counts are judged only on runs that measured at least MIN_FRAMES
  * frames (n/a otherwise): a short idle run holds 3 frames, and whether one of
