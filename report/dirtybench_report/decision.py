@@ -198,7 +198,11 @@ def xen_screens(lab_dir):
 
 def table(runs, top, directory):
     """The decision section's markdown lines."""
-    needs = load_needs(directory)
+    try:
+        needs = load_needs(directory)
+    except (OSError, ValueError, KeyError) as e:
+        return ["*No decision table: the run has no readable list.json (what each design needs, from "
+                "`run-bench --list --json`): %s.*" % e]
     by_screen = screens(runs)
     fault_us = _fault_cost_us(runs, by_screen)
     xen_dir = latest_lab(top, "xen-lab-2*", "results")
