@@ -9,7 +9,7 @@ data files, never labels from file names.
 import os
 import subprocess
 
-from . import extract, summary
+from . import extract, glance, summary
 from .text import dump_json, tostring
 
 P50_P1_P99 = "point: median (p50) within the run; whiskers: p1 to p99"
@@ -208,6 +208,8 @@ def render(top, directory, log):
     if _has(runs, "matrix"):
         matrix_figures(fig, runs)
     sweep_figures(fig, runs)
+    if _has(runs, "matrix"):
+        glance.glance_figures(fig, runs)
     vnc_figures(fig, runs)
     _tidy_gnuplot_log(fig.gplog)
     with open(os.path.join(directory, "figures", "figures.tsv"), "w") as f:

@@ -52,7 +52,8 @@ by hand from them.
 """
 HEADINGS = {"matrix": "All strategies on every workload", "cdf": "Update-latency distributions",
             "scaling": "Scaling with the framebuffer size",
-            "fraction": "Scaling with the share of the screen changed", "rate": "Scan rate"}
+            "fraction": "Scaling with the share of the screen changed", "rate": "Scan rate",
+            "glance": "At a glance"}
 
 
 class MarkerError(Exception):
