@@ -234,10 +234,11 @@ def table(runs, top, directory):
               "shared mapping of VRAM, costed as our in-process compare). Ties: within %d %% (the repeats' "
               "spread). Costs under %.2g ms/s are shown as that floor (noise)." % (TIE * 100, FLOOR_MS)]
     if fault_us is not None:
-        lines += ["", "A write fault costs the guest **%.2g µs** here (the trackers' drawing over none's against "
-                  "their pages per second, every screen of this run, least squares); the last column is the "
+        lines += ["", "A write fault costs the guest **%.2g µs** here (%s: drawing over none's against pages "
+                  "reported per second, every screen of this table, least squares through the origin; the "
+                  "crossover figure fits logdirty alone over its own points, so its slope differs); the last column is the "
                   "fault cost at which the cheapest tracker would match the cheapest design without faults "
-                  "on that screen: an extrapolation, not a measurement." % fault_us]
+                  "on that screen: an extrapolation, not a measurement." % (fault_us, ", ".join(TRACKERS))]
     lines += ["", "Xen: " + ("`%s` (a real Xen 4.17 dom0 under QEMU TCG; only the screens the lab runs; its "
                             "times are the emulator's, so rank within the lab only)."
                             % os.path.relpath(xen_dir, top) if xen_dir else "no lab result found.")]

@@ -2,15 +2,15 @@
 results/RUN_ID/, draw the figures with gnuplot and regenerate the generated
 sections of REPORT.md from that run's JSON.
 
-  scripts/report               the full run (about 20 minutes on 2 cores)
+  scripts/report               the full run (about 21 minutes of runs on 2 cores)
   FAST=1 scripts/report        short runs and two points per sweep: checks the
                                pipeline in a few minutes (results/fast-*, not kept)
   scripts/report --from DIR    extraction, figures and REPORT.md again from DIR
 
 Environment: DURATION, WARMUP (seconds per run), IDLE_DURATION (idle draws
 2 frames a second, so it runs longer), STRATEGIES, WORKLOADS (the matrix;
-default: everything run-bench --list --json names), REPORT_GROUPS (matrix res
-frac rate noise overhead vnc), the sweeps' lists (SWEEP_STRATEGIES, RES_LIST,
+default: everything run-bench --list --json names), REPORT_GROUPS (matrix
+traces policies res frac rate noise overhead vnc), the sweeps' lists (SWEEP_STRATEGIES, RES_LIST,
 SPARSE_N, VIDEO_SCALES, RATE_STRATEGIES, RATE_LIST, NOISE_STRATEGIES,
 NOISE_REPS, OVERHEAD_REPS, OVERHEAD_WORKLOADS, VNC_STRATEGIES, VNC_WORKLOADS),
 ALLOW_MISSES (1, the default: record missed updates instead of failing the
