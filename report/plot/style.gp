@@ -30,7 +30,10 @@ set linetype 9  lc rgb "#9467bd" pt 12 ps 1.2 lw 1.6
 set linetype 10 lc rgb "#e377c2" pt 14 ps 1.2 lw 1.6
 set linetype 11 lc rgb "#7f7f7f" pt 1 ps 1.2 lw 1.6
 set linetype 12 lc rgb "#aec7e8" pt 3 ps 1.1 lw 1.6
-set linetype cycle 12
+set linetype 13 lc rgb "#c49c94" pt 10 ps 1.2 lw 1.6
+set linetype 14 lc rgb "#393b79" pt 5  ps 1.1 lw 1.6
+set linetype 15 lc rgb "#e6ab02" pt 7  ps 1.1 lw 1.6
+set linetype cycle 15
 
 # Reads the style and title of every block of DATA from 1 to NB into st[], tt[];
 # the range of the values in columns COL_Y, COL_LO, COL_HI into ymin (least
