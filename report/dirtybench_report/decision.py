@@ -18,6 +18,7 @@ import glob
 import json
 import os
 
+from .glance import TRACKER as CROSSOVER_TRACKER
 from .text import get, median
 
 # Kinds of design by what they need (run-bench --list --json "needs").
@@ -236,9 +237,10 @@ def table(runs, top, directory):
     if fault_us is not None:
         lines += ["", "A write fault costs the guest **%.2g µs** here (%s: drawing over none's against pages "
                   "reported per second, every screen of this table, least squares through the origin; the "
-                  "crossover figure fits logdirty alone over its own points, so its slope differs); the last column is the "
+                  "crossover figure fits %s alone over its own points, so its slope differs); the last column "
+                  "is the "
                   "fault cost at which the cheapest tracker would match the cheapest design without faults "
-                  "on that screen: an extrapolation, not a measurement." % (fault_us, ", ".join(TRACKERS))]
+                  "on that screen: an extrapolation, not a measurement." % (fault_us, ", ".join(TRACKERS), CROSSOVER_TRACKER)]
     lines += ["", "Xen: " + ("`%s` (a real Xen 4.17 dom0 under QEMU TCG; only the screens the lab runs; its "
                             "times are the emulator's, so rank within the lab only)."
                             % os.path.relpath(xen_dir, top) if xen_dir else "no lab result found.")]
